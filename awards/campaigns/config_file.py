@@ -1,0 +1,326 @@
+"""Parse and validate a campaign config file (SPEC section 8) into plain dataclasses.
+
+Validation is whole-file and pure: nothing here touches the database, so a refused file
+writes nothing. Every problem is collected; the exception's message is one line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ..exceptions import ConfigLoadError
+from ..models.campaign import JUDGE_METHODS, ROUNDS
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+WEIGHT_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class NamedItem:
+    code: str
+    name_en: str
+    name_zh: str
+
+
+@dataclass(frozen=True)
+class DistrictSpec(NamedItem):
+    households: int | None = None
+
+
+@dataclass(frozen=True)
+class CriterionSpec(NamedItem):
+    round: str = "preliminary"
+    weight: float = 0.0
+    max: int = 10
+    guidance_en: str = ""
+    guidance_zh: str = ""
+
+
+@dataclass(frozen=True)
+class AwardSpec:
+    name_en: str
+    name_zh: str
+    places: int
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    username: str
+    name: str
+    conflicts: tuple[str, ...] = ()
+    affiliation: str | None = None
+
+
+@dataclass
+class CampaignSpec:
+    slug: str
+    name_en: str
+    name_zh: str
+    max_choices: int = 3
+    finalists: int = 8
+    public_weight: float = 0.3
+    judge_method: str = "additive"
+    final_public_weight: float = 0.0
+    bootstrap: int = 2000
+    entries_required: bool = True
+    voting_opens_at: datetime | None = None
+    voting_closes_at: datetime | None = None
+    awards: list[AwardSpec] = field(default_factory=list)
+    districts: list[DistrictSpec] = field(default_factory=list)
+    departments: list[NamedItem] = field(default_factory=list)
+    categories: list[NamedItem] = field(default_factory=list)
+    criteria: list[CriterionSpec] = field(default_factory=list)
+    judges: list[JudgeSpec] = field(default_factory=list)
+
+
+DEFAULT_CATEGORY = NamedItem("overall", "Overall service", "整體服務")
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.errors.append(message)
+
+    def text(self, table: dict, key: str, where: str, *, required: bool = True) -> str:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.add(f"{where}: '{key}' is missing")
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            self.add(f"{where}: '{key}' must be non-empty text")
+            return ""
+        return value.strip()
+
+    def integer(self, table: dict, key: str, where: str, default: int, minimum: int) -> int:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.add(f"{where}: '{key}' must be a whole number of at least {minimum}")
+            return default
+        return value
+
+    def fraction(self, table: dict, key: str, where: str, default: float) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            self.add(f"{where}: '{key}' must be a number from 0 to 1")
+            return default
+        return float(value)
+
+
+def parse_config(text: str) -> CampaignSpec:
+    """Parse TOML text into a validated :class:`CampaignSpec`.
+
+    Raises
+    ------
+    ConfigLoadError
+        With a one-line message naming every problem found.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigLoadError(f"not valid TOML: {exc}") from None
+    check = _Collector()
+    unknown = set(data) - {"campaign", "awards", "districts", "departments", "categories",
+                           "criteria", "judges"}
+    for key in sorted(unknown):
+        check.add(f"unknown section [{key}]")
+    spec = _campaign(data.get("campaign"), check)
+    spec.awards = _awards(data.get("awards", []), check)
+    spec.districts = _districts(data.get("districts", []), check)
+    spec.departments = _named_list(data.get("departments", []), "departments", check)
+    spec.categories = _named_list(data.get("categories", []), "categories", check) or [
+        DEFAULT_CATEGORY
+    ]
+    spec.criteria = _criteria(data.get("criteria", []), check)
+    spec.judges = _judges(data.get("judges", []), {d.code for d in spec.departments}, check)
+    if not spec.departments:
+        check.add("at least one [[departments]] is needed")
+    if not spec.districts:
+        check.add("at least one [[districts]] is needed")
+    if spec.departments and spec.finalists > len(spec.departments):
+        check.add(f"finalists ({spec.finalists}) exceeds the number of departments "
+                  f"({len(spec.departments)})")
+    if spec.departments and spec.max_choices > len(spec.departments):
+        check.add(f"max_choices ({spec.max_choices}) exceeds the number of departments")
+    places = sum(a.places for a in spec.awards)
+    if places > spec.finalists:
+        check.add(f"award places ({places}) exceed the number of finalists ({spec.finalists})")
+    if check.errors:
+        raise ConfigLoadError("; ".join(check.errors))
+    return spec
+
+
+def _as_tables(value: Any, name: str, check: _Collector) -> list[dict]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        check.add(f"[[{name}]] must be a list of tables")
+        return []
+    return value
+
+
+def _campaign(table: Any, check: _Collector) -> CampaignSpec:
+    if not isinstance(table, dict):
+        check.add("[campaign] section is missing")
+        return CampaignSpec(slug="", name_en="", name_zh="")
+    known = {"slug", "name_en", "name_zh", "max_choices", "finalists", "public_weight",
+             "judge_method", "final_public_weight", "bootstrap", "entries_required",
+             "voting_opens_at", "voting_closes_at"}
+    for key in sorted(set(table) - known):
+        check.add(f"[campaign]: unknown setting '{key}'")
+    where = "[campaign]"
+    slug = check.text(table, "slug", where)
+    if slug and not SLUG.match(slug):
+        check.add(f"{where}: slug '{slug}' must be lower-case letters, digits and hyphens")
+    method = table.get("judge_method", "additive")
+    if method not in JUDGE_METHODS:
+        check.add(f"{where}: unknown judge_method '{method}' (use one of "
+                  + ", ".join(JUDGE_METHODS) + ")")
+    entries_required = table.get("entries_required", True)
+    if not isinstance(entries_required, bool):
+        check.add(f"{where}: 'entries_required' must be true or false")
+    spec = CampaignSpec(
+        slug=slug,
+        name_en=check.text(table, "name_en", where),
+        name_zh=check.text(table, "name_zh", where),
+        max_choices=check.integer(table, "max_choices", where, 3, 1),
+        finalists=check.integer(table, "finalists", where, 8, 1),
+        public_weight=check.fraction(table, "public_weight", where, 0.3),
+        judge_method=method if method in JUDGE_METHODS else "additive",
+        final_public_weight=check.fraction(table, "final_public_weight", where, 0.0),
+        bootstrap=check.integer(table, "bootstrap", where, 2000, 0),
+        entries_required=entries_required is not False,
+        voting_opens_at=_moment(table, "voting_opens_at", check),
+        voting_closes_at=_moment(table, "voting_closes_at", check),
+    )
+    if spec.voting_opens_at and spec.voting_closes_at and (
+        spec.voting_closes_at <= spec.voting_opens_at
+    ):
+        check.add(f"{where}: voting_closes_at must be after voting_opens_at")
+    return spec
+
+
+def _moment(table: dict, key: str, check: _Collector) -> datetime | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        check.add(f"[campaign]: '{key}' must be a TOML date-time such as 2026-12-01T09:00:00Z")
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _unique_codes(items: list[NamedItem], name: str, check: _Collector) -> None:
+    seen: set[str] = set()
+    for item in items:
+        if item.code in seen:
+            check.add(f"[[{name}]]: duplicate code '{item.code}'")
+        seen.add(item.code)
+
+
+def _named(table: dict, name: str, index: int, check: _Collector) -> tuple[str, str, str]:
+    where = f"[[{name}]] #{index}"
+    code = check.text(table, "code", where)
+    if code and not CODE.match(code):
+        check.add(f"{where}: code '{code}' may use only letters, digits, '-' and '_'")
+    return code, check.text(table, "name_en", where), check.text(table, "name_zh", where)
+
+
+def _named_list(value: Any, name: str, check: _Collector) -> list[NamedItem]:
+    items = [NamedItem(*_named(t, name, i, check)) for i, t in
+             enumerate(_as_tables(value, name, check), start=1)]
+    _unique_codes(items, name, check)
+    return items
+
+
+def _districts(value: Any, check: _Collector) -> list[DistrictSpec]:
+    items = []
+    for i, table in enumerate(_as_tables(value, "districts", check), start=1):
+        code, en, zh = _named(table, "districts", i, check)
+        households = table.get("households")
+        if households is not None and (
+            isinstance(households, bool) or not isinstance(households, int) or households < 1
+        ):
+            check.add(f"[[districts]] {code or '#' + str(i)}: 'households' must be a positive "
+                      "whole number")
+            households = None
+        items.append(DistrictSpec(code, en, zh, households))
+    _unique_codes(items, "districts", check)
+    return items
+
+
+def _awards(value: Any, check: _Collector) -> list[AwardSpec]:
+    items = []
+    for i, table in enumerate(_as_tables(value, "awards", check), start=1):
+        where = f"[[awards]] #{i}"
+        items.append(AwardSpec(check.text(table, "name_en", where),
+                               check.text(table, "name_zh", where),
+                               check.integer(table, "places", where, 1, 1)))
+    return items
+
+
+def _criteria(value: Any, check: _Collector) -> list[CriterionSpec]:
+    items: list[CriterionSpec] = []
+    for i, table in enumerate(_as_tables(value, "criteria", check), start=1):
+        code, en, zh = _named(table, "criteria", i, check)
+        where = f"[[criteria]] {code or '#' + str(i)}"
+        rnd = table.get("round", "preliminary")
+        if rnd not in ROUNDS:
+            check.add(f"{where}: round must be 'preliminary' or 'final', not '{rnd}'")
+        weight = table.get("weight")
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not (
+            0 < weight <= 1
+        ):
+            check.add(f"{where}: 'weight' must be a number above 0 and at most 1")
+            weight = 0.0
+        items.append(CriterionSpec(
+            code, en, zh, round=rnd, weight=float(weight),
+            max=check.integer(table, "max", where, 10, 1),
+            guidance_en=str(table.get("guidance_en", "")),
+            guidance_zh=str(table.get("guidance_zh", "")),
+        ))
+    for rnd in ROUNDS:
+        in_round = [c for c in items if c.round == rnd]
+        seen: set[str] = set()
+        for c in in_round:
+            if c.code in seen:
+                check.add(f"[[criteria]]: duplicate code '{c.code}' in the {rnd} round")
+            seen.add(c.code)
+        total = math.fsum(c.weight for c in in_round)
+        if in_round and abs(total - 1) > WEIGHT_TOLERANCE:
+            check.add(f"[[criteria]]: weights of the {rnd} round sum to {total:g}, not 1")
+    return items
+
+
+def _judges(value: Any, departments: set[str], check: _Collector) -> list[JudgeSpec]:
+    items = []
+    seen: set[str] = set()
+    for i, table in enumerate(_as_tables(value, "judges", check), start=1):
+        where = f"[[judges]] #{i}"
+        username = check.text(table, "username", where)
+        if username and not USERNAME.match(username):
+            check.add(f"{where}: username '{username}' must be lower-case letters, digits, "
+                      "'.', '_' or '-'")
+        if username in seen:
+            check.add(f"[[judges]]: duplicate username '{username}'")
+        seen.add(username)
+        conflicts = table.get("conflicts", [])
+        if not isinstance(conflicts, list) or not all(isinstance(c, str) for c in conflicts):
+            check.add(f"[[judges]] {username}: 'conflicts' must be a list of department codes")
+            conflicts = []
+        for code in conflicts:
+            if code not in departments:
+                check.add(f"[[judges]] {username}: conflict with unknown department '{code}'")
+        affiliation = table.get("affiliation")
+        if affiliation is not None and affiliation not in departments:
+            check.add(f"[[judges]] {username}: affiliation '{affiliation}' is not a department")
+        items.append(JudgeSpec(username, check.text(table, "name", where, required=False)
+                               or username, tuple(dict.fromkeys(conflicts)), affiliation))
+    return items

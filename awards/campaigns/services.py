@@ -1,0 +1,323 @@
+"""Creating and updating campaigns from a config, lifecycle moves and freezes (SPEC 2, 8)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..audit.service import record
+from ..exceptions import FrozenError, LifecycleError
+from ..extensions import db
+from ..models import (
+    AwardTier,
+    Campaign,
+    Category,
+    Conflict,
+    Criterion,
+    Department,
+    District,
+    Judge,
+    ResultVersion,
+    User,
+)
+from ..models.base import utcnow
+from ..models.campaign import STATES
+from .config_file import CampaignSpec
+
+# Settings frozen when voting opens (SPEC section 2).
+FROZEN_SETTINGS = ("max_choices", "finalists", "public_weight", "judge_method",
+                   "final_public_weight")
+
+
+def frozen_fingerprint(campaign: Campaign | None, spec: CampaignSpec) -> dict[str, tuple]:
+    """The frozen parts of a campaign (or of a spec when ``campaign`` is None), comparable."""
+    if campaign is not None:
+        return {
+            "settings": tuple(getattr(campaign, k) for k in FROZEN_SETTINGS),
+            "departments": tuple(sorted(d.code for d in campaign.departments)),
+            "districts": tuple(sorted((d.code, d.households) for d in campaign.districts)),
+            "criteria": tuple(sorted((c.round, c.code, c.weight, c.max)
+                                     for c in campaign.criteria)),
+        }
+    return {
+        "settings": tuple(getattr(spec, k) for k in FROZEN_SETTINGS),
+        "departments": tuple(sorted(d.code for d in spec.departments)),
+        "districts": tuple(sorted((d.code, d.households) for d in spec.districts)),
+        "criteria": tuple(sorted((c.round, c.code, c.weight, c.max) for c in spec.criteria)),
+    }
+
+
+def refuse(campaign: Campaign, what: str, reason: str) -> FrozenError:
+    """Record the refused change in its own committed transaction and return the error."""
+    db.session.rollback()
+    record("change_refused", campaign.slug, {"change": what, "reason": reason},
+           chain=campaign.slug)
+    db.session.commit()
+    return FrozenError(reason)
+
+
+def load_campaign_config(spec: CampaignSpec) -> tuple[Campaign, bool, list[str]]:
+    """Create or update the campaign described by ``spec`` in one transaction.
+
+    Returns
+    -------
+    (campaign, created, notes)
+        ``notes`` lists judge accounts created inactive, waiting for an invitation.
+
+    Raises
+    ------
+    FrozenError
+        When the campaign is published, or when voting has opened and a frozen part differs.
+    """
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == spec.slug))
+    created = campaign is None
+    if campaign is not None:
+        if campaign.state == "published":
+            raise refuse(campaign, "config", f"campaign '{spec.slug}' is published; its "
+                         "configuration can no longer change")
+        if campaign.is_frozen:
+            before, after = frozen_fingerprint(campaign, spec), frozen_fingerprint(None, spec)
+            changed = [k for k in before if before[k] != after[k]]
+            if changed:
+                raise refuse(campaign, "config", f"voting has opened: {', '.join(changed)} of "
+                             f"'{spec.slug}' are frozen")
+    else:
+        campaign = Campaign(slug=spec.slug)
+        db.session.add(campaign)
+    for key in ("name_en", "name_zh", *FROZEN_SETTINGS, "bootstrap", "entries_required",
+                "voting_opens_at", "voting_closes_at"):
+        setattr(campaign, key, getattr(spec, key))
+    _sync(campaign, campaign.districts, District, spec.districts,
+          ("name_en", "name_zh", "households"))
+    _sync(campaign, campaign.departments, Department, spec.departments, ("name_en", "name_zh"))
+    _sync(campaign, campaign.categories, Category, spec.categories, ("name_en", "name_zh"),
+          position=True)
+    _sync_criteria(campaign, spec)
+    campaign.award_tiers.clear()
+    db.session.flush()
+    for position, award in enumerate(spec.awards, start=1):
+        campaign.award_tiers.append(AwardTier(position=position, **asdict(award)))
+    db.session.flush()
+    notes = _sync_judges(campaign, spec)
+    record("campaign_created" if created else "campaign_updated", campaign.slug,
+           _config_summary(spec), chain=campaign.slug)
+    db.session.commit()
+    return campaign, created, notes
+
+
+def _sync(campaign: Campaign, current: list, model: type, items: list, fields: tuple[str, ...],
+          *, position: bool = False) -> None:
+    by_code = {row.code: row for row in current}
+    wanted = {item.code for item in items}
+    for code, row in by_code.items():
+        if code not in wanted:
+            current.remove(row)
+    for index, item in enumerate(items):
+        row = by_code.get(item.code)
+        if row is None:
+            row = model(code=item.code)
+            current.append(row)
+        for name in fields:
+            setattr(row, name, getattr(item, name))
+        if position:
+            row.position = index
+    db.session.flush()
+
+
+def _sync_criteria(campaign: Campaign, spec: CampaignSpec) -> None:
+    by_key = {(c.round, c.code): c for c in campaign.criteria}
+    wanted = {(c.round, c.code) for c in spec.criteria}
+    for key, row in by_key.items():
+        if key not in wanted:
+            campaign.criteria.remove(row)
+    for position, item in enumerate(spec.criteria):
+        row = by_key.get((item.round, item.code))
+        if row is None:
+            row = Criterion(round=item.round, code=item.code)
+            campaign.criteria.append(row)
+        for name in ("name_en", "name_zh", "guidance_en", "guidance_zh", "weight", "max"):
+            setattr(row, name, getattr(item, name))
+        row.position = position
+    db.session.flush()
+
+
+def _sync_judges(campaign: Campaign, spec: CampaignSpec) -> list[str]:
+    """Judges named in the config join the panel; missing accounts are created inactive
+    (no usable password) until the organiser sends them an invitation."""
+    notes = []
+    departments = {d.code: d for d in campaign.departments}
+    judges = {j.user.username: j for j in
+              db.session.scalars(select(Judge).where(Judge.campaign_id == campaign.id))}
+    wanted = {j.username for j in spec.judges}
+    for username, judge in judges.items():
+        if username not in wanted:
+            db.session.delete(judge)
+    db.session.flush()
+    for number, item in enumerate(sorted(spec.judges, key=lambda j: j.username), start=1):
+        user = db.session.scalar(select(User).where(User.username == item.username))
+        if user is None:
+            user = User(username=item.username, name=item.name, role="judge", active=False,
+                        department_code=item.affiliation)
+            user.set_password(secrets.token_urlsafe(32))
+            db.session.add(user)
+            notes.append(f"judge account '{item.username}' created inactive: send an invitation")
+        elif user.role != "judge":
+            raise LifecycleError(f"user '{item.username}' is a {user.role}, not a judge")
+        if item.affiliation:
+            user.department_code = item.affiliation
+        judge = judges.get(item.username)
+        if judge is None:
+            judge = Judge(campaign_id=campaign.id, user=user, name=item.name)
+            db.session.add(judge)
+        judge.name = item.name
+        judge.pseudonym = f"J{number:02d}"
+        db.session.flush()
+        _sync_conflicts(campaign, judge, item.conflicts, user.department_code, departments)
+    return notes
+
+
+def _sync_conflicts(campaign: Campaign, judge: Judge, declared: tuple[str, ...],
+                    affiliation: str | None, departments: dict[str, Department]) -> None:
+    existing = {c.department_id: c for c in
+                db.session.scalars(select(Conflict).where(Conflict.judge_id == judge.id))}
+    wanted: dict[int, str] = {departments[code].id: "organiser" for code in declared}
+    if affiliation in departments:
+        wanted.setdefault(departments[affiliation].id, "affiliation")
+    for department_id, source in wanted.items():
+        if department_id not in existing:
+            db.session.add(Conflict(campaign_id=campaign.id, judge_id=judge.id,
+                                    department_id=department_id, source=source,
+                                    reason="campaign configuration"))
+            record("conflict_set", f"{judge.user.username}/{_code(departments, department_id)}",
+                   {"source": source}, chain=campaign.slug)
+    for department_id, conflict in existing.items():
+        if department_id not in wanted and conflict.source != "declared":
+            db.session.delete(conflict)
+    db.session.flush()
+
+
+def _code(departments: dict[str, Department], department_id: int) -> str:
+    return next(code for code, d in departments.items() if d.id == department_id)
+
+
+def _config_summary(spec: CampaignSpec) -> dict[str, Any]:
+    return {
+        "name_en": spec.name_en,
+        "settings": {k: getattr(spec, k) for k in (*FROZEN_SETTINGS, "bootstrap",
+                                                   "entries_required")},
+        "departments": [d.code for d in spec.departments],
+        "districts": {d.code: d.households for d in spec.districts},
+        "criteria": {f"{c.round}/{c.code}": [c.weight, c.max] for c in spec.criteria},
+        "awards": [[a.name_en, a.places] for a in spec.awards],
+        "judges": sorted(j.username for j in spec.judges),
+    }
+
+
+def next_state(campaign: Campaign) -> str | None:
+    index = STATES.index(campaign.state)
+    return STATES[index + 1] if index + 1 < len(STATES) else None
+
+
+def move_phase(campaign: Campaign, target: str) -> Campaign:
+    """Move the campaign to the next lifecycle state (SPEC section 2).
+
+    Raises
+    ------
+    LifecycleError
+        For an unknown state, a skip, a move backwards, or a precondition not met.
+    """
+    if target not in STATES:
+        raise LifecycleError(f"unknown state '{target}' (states: {', '.join(STATES)})")
+    allowed = next_state(campaign)
+    if target != allowed:
+        where = f"the next state is '{allowed}'" if allowed else "it is already published"
+        raise LifecycleError(f"cannot move '{campaign.slug}' from '{campaign.state}' to "
+                             f"'{target}': {where}")
+    if campaign.state == "adjudication" and _voting_is_open(campaign):
+        raise LifecycleError("close voting before announcing the finalists")
+    if target == "finalists_announced" and not _has_results(campaign):
+        raise LifecycleError("compute the results (flask awards results) before announcing "
+                             "the finalists")
+    if target == "published":
+        raise LifecycleError("use 'flask awards publish' to publish: it freezes and signs "
+                             "the results")
+    before = campaign.state
+    campaign.state = target
+    record("phase_changed", campaign.slug, {"from": before, "to": target}, chain=campaign.slug)
+    db.session.commit()
+    return campaign
+
+
+def _voting_is_open(campaign: Campaign) -> bool:
+    now = utcnow()
+    opens, closes = as_utc(campaign.voting_opens_at), as_utc(campaign.voting_closes_at)
+    return bool(opens and opens <= now and (closes is None or now < closes))
+
+
+def as_utc(value):
+    """SQLite returns naive datetimes; every stored datetime is UTC."""
+    from datetime import UTC
+
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _has_results(campaign: Campaign) -> bool:
+    return bool(db.session.scalar(
+        select(func.count()).select_from(ResultVersion)
+        .where(ResultVersion.campaign_id == campaign.id)
+    ))
+
+
+def open_voting(campaign: Campaign) -> Campaign:
+    """Open the voting window now and freeze the settings of SPEC section 2.
+
+    Raises
+    ------
+    LifecycleError
+        Outside ``adjudication``, without issued codes, or when already open.
+    """
+    if campaign.state != "adjudication":
+        raise LifecycleError(f"voting opens only in 'adjudication'; '{campaign.slug}' is in "
+                             f"'{campaign.state}'")
+    if not campaign.codes_commitment:
+        raise LifecycleError("issue the voting codes (flask awards codes issue) before "
+                             "opening the vote")
+    if _voting_is_open(campaign):
+        raise LifecycleError("voting is already open")
+    now = utcnow()
+    campaign.voting_opens_at = now
+    if campaign.voting_closes_at is not None and as_utc(campaign.voting_closes_at) <= now:
+        campaign.voting_closes_at = None
+    first = campaign.frozen_at is None
+    campaign.frozen_at = campaign.frozen_at or now
+    record("voting_opened", campaign.slug,
+           {"at": now.isoformat(), "frozen": first, "seed": campaign.seed,
+            "codes_commitment": campaign.codes_commitment}, chain=campaign.slug)
+    db.session.commit()
+    return campaign
+
+
+def close_voting(campaign: Campaign) -> Campaign:
+    """Close the voting window now.
+
+    Raises
+    ------
+    LifecycleError
+        When voting is not open.
+    """
+    if not _voting_is_open(campaign):
+        raise LifecycleError("voting is not open")
+    now = utcnow()
+    campaign.voting_closes_at = now
+    record("voting_closed", campaign.slug, {"at": now.isoformat()}, chain=campaign.slug)
+    db.session.commit()
+    return campaign
+
+
+def voting_is_open(campaign: Campaign) -> bool:
+    return campaign.state == "adjudication" and _voting_is_open(campaign)

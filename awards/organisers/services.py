@@ -1,0 +1,71 @@
+"""Read models for the organiser pages: counts that aggregate in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..audit.chain import ChainCheck
+from ..audit.service import verify_stored_chain
+from ..extensions import db
+from ..models import (
+    Ballot,
+    Campaign,
+    Entry,
+    Household,
+    Judge,
+    Scorecard,
+    VotingCode,
+)
+
+
+@dataclass
+class CampaignCounts:
+    departments: int
+    districts: int
+    judges: int
+    entries_submitted: int
+    entries_eligible: int
+    households: int
+    sampled: int
+    codes: dict[str, int]
+    ballots_valid: int
+    ballots_spoilt: int
+    scorecards_submitted: int
+
+
+def _count(statement) -> int:
+    return int(db.session.scalar(statement) or 0)
+
+
+def campaign_counts(campaign: Campaign) -> CampaignCounts:
+    cid = campaign.id
+    codes = dict(db.session.execute(
+        select(VotingCode.state, func.count()).where(VotingCode.campaign_id == cid)
+        .group_by(VotingCode.state)).all())
+    ballots = dict(db.session.execute(
+        select(Ballot.status, func.count()).where(Ballot.campaign_id == cid)
+        .group_by(Ballot.status)).all())
+    return CampaignCounts(
+        departments=len(campaign.departments),
+        districts=len(campaign.districts),
+        judges=_count(select(func.count()).select_from(Judge).where(Judge.campaign_id == cid)),
+        entries_submitted=_count(select(func.count()).select_from(Entry).where(
+            Entry.campaign_id == cid, Entry.status == "submitted")),
+        entries_eligible=_count(select(func.count()).select_from(Entry).where(
+            Entry.campaign_id == cid, Entry.eligibility == "eligible")),
+        households=_count(select(func.count()).select_from(Household).where(
+            Household.campaign_id == cid)),
+        sampled=_count(select(func.count()).select_from(Household).where(
+            Household.campaign_id == cid, Household.sampled.is_(True))),
+        codes={state: int(codes.get(state, 0)) for state in ("issued", "used", "void")},
+        ballots_valid=int(ballots.get("valid", 0)),
+        ballots_spoilt=int(ballots.get("spoilt", 0)),
+        scorecards_submitted=_count(select(func.count()).select_from(Scorecard).where(
+            Scorecard.campaign_id == cid, Scorecard.status == "submitted")),
+    )
+
+
+def chain_status(campaign: Campaign) -> ChainCheck:
+    return verify_stored_chain(campaign.slug)
