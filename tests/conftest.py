@@ -1,0 +1,245 @@
+"""Fixtures mirror the domain: app → campaign → departments → judges → scores.
+
+The database is SQLite (a fresh file per test) unless ``DATABASE_URL`` names PostgreSQL,
+whose tables are created once per session and truncated after each test. CSRF stays on:
+:class:`CsrfClient` reads the token from a page like a browser would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask import g
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from awards import create_app, normalise_database_url
+from awards.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("AWARDS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
+def pytest_sessionstart(session) -> None:
+    """Compile the Chinese translations when the catalogue is newer than the binary."""
+    po = ROOT / "awards/translations/zh_Hant_HK/LC_MESSAGES/messages.po"
+    mo = po.with_suffix(".mo")
+    if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-q",
+                        "-d", str(ROOT / "awards/translations")], check=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str | None:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return None
+    url = normalise_database_url(url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+class IsolatedClient(FlaskClient):
+    """The ``app`` fixture keeps an application context pushed so tests can use the
+    session; Flask then reuses that context (and its ``g``) for every request. Clearing
+    ``g`` makes each request start as it would in production: no cached user, no cached
+    CSRF token from another client."""
+
+    def open(self, *args, **kwargs):
+        try:
+            for name in list(vars(g)):
+                delattr(g, name)
+        except RuntimeError:  # no application context pushed
+            pass
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    uri = database_url or f"sqlite:///{tmp_path / 'test.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "TESTING": True,
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        if database_url is None:
+            db.create_all()
+        yield app
+        db.session.remove()
+        if database_url is not None:
+            names = ", ".join(t.name for t in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        db.engine.dispose()
+    from awards.extensions import limiter
+
+    limiter.reset()
+
+
+class CsrfClient:
+    """Wraps Flask's test client: ``post`` sends the session's CSRF token as a browser form
+    would (read from the last page fetched, or from a fresh page)."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token: str | None = None
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def get(self, *args, **kwargs):
+        response = self.client.get(*args, **kwargs)
+        match = TOKEN.search(response.get_data(as_text=True))
+        if match:
+            self.token = match.group(1)
+        return response
+
+    def csrf(self) -> str:
+        if self.token is None:
+            self.get("/")
+        assert self.token, "no CSRF token found on the home page"
+        return self.token
+
+    def post(self, url, data=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf())
+        return self.client.post(url, data=data, **kwargs)
+
+    def signin(self, username: str, password: str):
+        self.get("/signin")
+        return self.post("/signin", {"username": username, "password": password})
+
+
+@pytest.fixture
+def client(app) -> CsrfClient:
+    return CsrfClient(app.test_client())
+
+
+@pytest.fixture
+def runner(app):
+    """Click 8.2+ keeps stderr apart from stdout (``result.stderr``)."""
+    return app.test_cli_runner()
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(app):
+    from awards.auth.services import create_user
+
+    def make(role: str, username: str, department: str | None = None):
+        return create_user(role, username, PASSWORD, department_code=department)
+
+    return make
+
+
+@pytest.fixture
+def organiser(make_user):
+    return make_user("organiser", "olivia")
+
+
+MINIMAL_CONFIG = """
+[campaign]
+slug = "csea-test"
+name_en = "Customer Service Excellence Award (test)"
+name_zh = "顧客服務卓越獎（測試）"
+max_choices = 3
+finalists = 3
+
+[[awards]]
+name_en = "Grand Award"
+name_zh = "大獎"
+places = 1
+
+[[districts]]
+code = "KT"
+name_en = "Kwun Tong"
+name_zh = "觀塘"
+households = 247592
+
+[[districts]]
+code = "ST"
+name_en = "Sha Tin"
+name_zh = "沙田"
+
+[[districts]]
+code = "IS"
+name_en = "Islands"
+name_zh = "離島"
+
+[[departments]]
+code = "A"
+name_en = "Department A"
+name_zh = "甲部門"
+
+[[departments]]
+code = "B"
+name_en = "Department B"
+name_zh = "乙部門"
+
+[[departments]]
+code = "C"
+name_en = "Department C"
+name_zh = "丙部門"
+
+[[departments]]
+code = "D"
+name_en = "Department D"
+name_zh = "丁部門"
+
+[[criteria]]
+round = "preliminary"
+code = "pledges"
+name_en = "Performance pledges met"
+name_zh = "服務承諾達標"
+weight = 0.4
+max = 10
+
+[[criteria]]
+round = "preliminary"
+code = "courtesy"
+name_en = "Courtesy"
+name_zh = "禮貌"
+weight = 0.6
+max = 10
+
+[[criteria]]
+round = "final"
+code = "overall"
+name_en = "Overall"
+name_zh = "整體"
+weight = 1.0
+max = 100
+
+[[judges]]
+username = "j01"
+name = "Judge One"
+conflicts = ["A"]
+"""
+
+
+@pytest.fixture
+def campaign_config() -> str:
+    return MINIMAL_CONFIG
+
+
+@pytest.fixture
+def campaign(app, campaign_config):
+    from awards.campaigns.config_file import parse_config
+    from awards.campaigns.services import load_campaign_config
+
+    campaign, _created, _notes = load_campaign_config(parse_config(campaign_config))
+    return campaign

@@ -1,0 +1,110 @@
+"""Sign-in, roles, rate limits and invitations."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from awards.audit.service import chain_events
+from awards.extensions import db
+from awards.models import Invitation, User
+from awards.models.audit import SYSTEM_CHAIN
+
+from .conftest import PASSWORD
+
+
+def test_password_is_hashed(organiser):
+    assert PASSWORD not in organiser.password_hash
+    assert organiser.check_password(PASSWORD)
+
+
+def test_organiser_signs_in_and_sees_dashboard(client, organiser):
+    response = client.signin("olivia", PASSWORD)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/organiser/")
+    assert b"Campaigns" in client.get("/organiser/").data
+    assert [e.action for e in chain_events(SYSTEM_CHAIN)][-1] == "staff_signed_in"
+
+
+def test_wrong_password_is_refused_without_saying_which_part(client, organiser):
+    response = client.signin("olivia", "wrong password!!")
+    assert response.status_code == 200
+    assert b"username or password is not right" in response.data
+    assert client.signin("nobody", "whatever password").status_code == 200
+
+
+def test_roles_are_enforced(client, make_user):
+    make_user("judge", "jude")
+    client.signin("jude", PASSWORD)
+    assert client.get("/organiser/").status_code == 403
+    assert client.get("/judge/").status_code == 200
+    assert client.get("/department/").status_code == 403
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    response = client.get("/organiser/c/anything")
+    assert response.status_code == 302 and "/signin" in response.headers["Location"]
+
+
+def test_staff_signin_is_rate_limited(client, organiser):
+    statuses = [client.signin("olivia", "wrong password!!").status_code for _ in range(12)]
+    assert 429 in statuses
+    # The correct password is refused too while the limit holds.
+    assert client.signin("olivia", PASSWORD).status_code == 429
+
+
+def test_next_parameter_cannot_leave_the_site(client, organiser):
+    client.get("/signin")
+    response = client.post("/signin?next=//evil.example/x",
+                           {"username": "olivia", "password": PASSWORD})
+    assert response.headers["Location"].endswith("/organiser/")
+
+
+def test_invitation_is_one_time_and_expires(client, organiser, app):
+    client.signin("olivia", PASSWORD)
+    client.get("/organiser/people")
+    response = client.post("/organiser/people", {"role": "coordinator", "name": "Cora",
+                                                 "department_code": "IMMD"})
+    html = response.get_data(as_text=True)
+    link = html.split('<code class="copyable">')[1].split("</code>")[0]
+    path = link.split("localhost", 1)[-1]
+    client.post("/signout")
+    invited = client.__class__(app.test_client())
+    page = invited.get(path)
+    assert page.status_code == 200, (path, page.status_code)
+    response = invited.post(path, {"username": "cora", "password": "a long password 1",
+                                   "confirm": "a long password 1"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    cora = db.session.scalar(select(User).where(User.username == "cora"))
+    assert cora.role == "coordinator" and cora.department_code == "IMMD"
+    again = client.__class__(app.test_client())
+    assert again.get(path).status_code == 404
+
+
+def test_expired_invitation_is_refused(client, app):
+    from awards.auth.services import create_invitation
+
+    token = create_invitation("judge", name="J", actor="olivia")
+    invitation = db.session.scalar(select(Invitation))
+    invitation.expires_at = invitation.expires_at - timedelta(days=8)
+    db.session.commit()
+    assert client.get(f"/invite/{token}").status_code == 404
+
+
+def test_users_create_command(runner, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("a long enough password\n")
+    result = runner.invoke(args=["awards", "users", "create", "--role", "coordinator",
+                                 "--username", "cora", "--department", "IMMD",
+                                 "--password-file", str(secret)])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "cora"))
+    assert user.check_password("a long enough password")
+
+
+def test_users_create_refuses_coordinator_without_department(runner, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("a long enough password\n")
+    result = runner.invoke(args=["awards", "users", "create", "--role", "coordinator",
+                                 "--username", "cora", "--password-file", str(secret)])
+    assert result.exit_code == 1
+    assert "needs --department" in result.stderr
+    assert db.session.scalar(select(User)) is None

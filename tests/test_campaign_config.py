@@ -1,0 +1,116 @@
+"""``flask awards campaign load``: validated whole, nothing written on any error."""
+
+import pytest
+from sqlalchemy import func, select
+
+from awards.campaigns.config_file import parse_config
+from awards.exceptions import ConfigLoadError
+from awards.extensions import db
+from awards.models import AuditEvent, Campaign, Conflict, Criterion, Department, District, User
+
+from .conftest import MINIMAL_CONFIG
+
+
+def row_counts() -> dict[str, int]:
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m))
+            for m in (Campaign, Department, District, Criterion, User, Conflict, AuditEvent)}
+
+
+def load(runner, tmp_path, text: str):
+    path = tmp_path / "campaign.toml"
+    path.write_text(text, encoding="utf-8")
+    return runner.invoke(args=["awards", "campaign", "load", str(path)])
+
+
+def test_valid_config_creates_campaign(runner, tmp_path, app):
+    result = load(runner, tmp_path, MINIMAL_CONFIG)
+    assert result.exit_code == 0, result.stderr
+    assert "created campaign 'csea-test' (4 departments, 3 districts)" in result.stderr
+    campaign = db.session.scalar(select(Campaign))
+    assert campaign.name_zh == "顧客服務卓越獎（測試）"
+    assert [d.code for d in campaign.departments] == ["A", "B", "C", "D"]
+    assert {d.code: d.households for d in campaign.districts} == {
+        "IS": None, "KT": 247592, "ST": None}
+    assert campaign.entries_required is True
+    assert db.session.scalar(select(func.count()).select_from(Conflict)) == 1
+    judge = db.session.scalar(select(User).where(User.username == "j01"))
+    assert judge.role == "judge" and judge.active is False
+
+
+BAD_CONFIGS = {
+    "unknown conflict department": (
+        MINIMAL_CONFIG.replace('conflicts = ["A"]', 'conflicts = ["ZZ"]'),
+        "conflict with unknown department 'ZZ'"),
+    "weights not summing to 1": (
+        MINIMAL_CONFIG.replace("weight = 0.6", "weight = 0.5"),
+        "weights of the preliminary round sum to 0.9, not 1"),
+    "unknown judge method": (
+        MINIMAL_CONFIG.replace("finalists = 3", 'finalists = 3\njudge_method = "borda"'),
+        "unknown judge_method 'borda'"),
+    "duplicate department code": (
+        MINIMAL_CONFIG.replace('code = "D"', 'code = "C"'),
+        "[[departments]]: duplicate code 'C'"),
+    "duplicate district code": (
+        MINIMAL_CONFIG.replace('code = "IS"', 'code = "KT"'),
+        "[[districts]]: duplicate code 'KT'"),
+    "duplicate criterion code": (
+        MINIMAL_CONFIG.replace('code = "courtesy"', 'code = "pledges"'),
+        "duplicate code 'pledges' in the preliminary round"),
+    "unknown setting": (
+        MINIMAL_CONFIG.replace("finalists = 3", "finalists = 3\nfinalist = 8"),
+        "unknown setting 'finalist'"),
+    "not TOML": ("[campaign\nslug=", "not valid TOML"),
+    "public weight out of range": (
+        MINIMAL_CONFIG.replace("finalists = 3", "finalists = 3\npublic_weight = 1.5"),
+        "'public_weight' must be a number from 0 to 1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_config_is_refused_with_one_line_and_writes_nothing(case, runner, tmp_path, app):
+    text, reason = BAD_CONFIGS[case]
+    before = row_counts()
+    result = load(runner, tmp_path, text)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert reason in lines[0]
+    assert row_counts() == before
+
+
+def test_bad_update_writes_nothing(runner, tmp_path, campaign):
+    before = row_counts()
+    result = load(runner, tmp_path, MINIMAL_CONFIG.replace('name_en = "Department A"',
+                                                           'name_en = "Renamed"')
+                  .replace("weight = 0.6", "weight = 0.7"))
+    assert result.exit_code == 1
+    assert row_counts() == before
+    assert db.session.scalar(select(Department).where(Department.code == "A")).name_en == \
+        "Department A"
+
+
+def test_update_before_freeze_syncs_departments(runner, tmp_path, campaign):
+    text = MINIMAL_CONFIG.replace('''[[departments]]
+code = "D"
+name_en = "Department D"
+name_zh = "丁部門"
+''', "")
+    result = load(runner, tmp_path, text)
+    assert result.exit_code == 0, result.stderr
+    db.session.expire_all()
+    assert [d.code for d in campaign.departments] == ["A", "B", "C"]
+
+
+def test_entries_required_false():
+    spec = parse_config(MINIMAL_CONFIG.replace("finalists = 3",
+                                               "finalists = 3\nentries_required = false"))
+    assert spec.entries_required is False
+
+
+def test_every_problem_is_named_at_once():
+    text = MINIMAL_CONFIG.replace('conflicts = ["A"]', 'conflicts = ["ZZ"]').replace(
+        "weight = 0.6", "weight = 0.5")
+    with pytest.raises(ConfigLoadError) as info:
+        parse_config(text)
+    assert "ZZ" in str(info.value) and "sum to 0.9" in str(info.value)
+    assert "\n" not in str(info.value)
