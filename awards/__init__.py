@@ -160,6 +160,10 @@ def register_template_helpers(app: Flask) -> None:
             "app_version": __version__,
         }
 
+    from .labels import label
+
+    app.add_template_filter(label, "label")
+
     @app.template_filter("bi")
     def bilingual(obj: Any, field: str = "name") -> str:
         """Pick ``name_zh`` or ``name_en`` of an object for the current language."""

@@ -140,6 +140,157 @@ def voting_close(slug: str) -> None:
     say(f"voting is closed for '{slug}'")
 
 
+@awards_cli.group("frame")
+def frame_group() -> None:
+    """The household frame."""
+
+
+@frame_group.command("import")
+@click.argument("slug")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@reports_errors
+def frame_import(slug: str, file: Path) -> None:
+    """Import the household frame CSV (household_id,district,address); prints its digest."""
+    from .voting.households import import_frame
+
+    campaign = get_campaign(slug)
+    try:
+        stream = file.open("rb")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc}") from None
+    with stream:
+        say(f"validating {file} ...")
+        digest = import_frame(campaign, stream)
+    say(f"imported {sum(d.frame_count for d in campaign.districts):,} households")
+    click.echo(f"frame digest {digest}")
+
+
+@awards_cli.group("sample")
+def sample_group() -> None:
+    """The stratified household sample."""
+
+
+@sample_group.command("draw")
+@click.argument("slug")
+@click.option("--size", type=int, required=True, help="Total number of households to draw.")
+@click.option("--seed", required=True, help="The published seed (at least 20 characters).")
+@reports_errors
+def sample_draw(slug: str, size: int, seed: str) -> None:
+    """Allocate (largest remainder) and select (SHA-256 sampler) the sample."""
+    from .voting.households import draw_campaign_sample
+
+    allocation = draw_campaign_sample(get_campaign(slug), size, seed)
+    for code, n in allocation.items():
+        say(f"  {code:>8} {n:>8,}")
+    say(f"drew {sum(allocation.values()):,} households with seed {seed!r}")
+
+
+@awards_cli.group("codes")
+def codes_group() -> None:
+    """One-time voting codes and letters."""
+
+
+def _district_names(campaign: Campaign) -> dict[str, tuple[str, str]]:
+    return {d.code: (d.name_en, d.name_zh) for d in campaign.districts}
+
+
+def csv_writer(out: Path) -> Callable:
+    """Deliver letters to ``out`` durably (written, flushed and synced before the codes
+    are committed), refusing to overwrite an existing file."""
+    import os
+
+    from .voting.letters import write_letters_csv
+
+    def deliver(letters) -> None:
+        with out.open("x", newline="", encoding="utf-8") as stream:
+            write_letters_csv(((l.household_id, l.district, l.code, l.address)
+                               for l in letters), stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        say(f"wrote {len(letters):,} letters to {out}")
+
+    if out.exists():
+        raise InvalidInput(f"{out} exists; choose a new file (letters are never overwritten)")
+    return deliver
+
+
+def write_letters_pdf_file(campaign: Campaign, letters, pdf: Path) -> None:
+    """The print-ready PDF, with a progress bar."""
+    from flask import current_app
+
+    from .voting.letters import Letter, write_letters_pdf
+
+    names = _district_names(campaign)
+    with pdf.open("wb") as stream, click.progressbar(length=len(letters), label="letters PDF",
+                                                     file=sys.stderr) as bar:
+        done = [0]
+
+        def progress(count: int) -> None:
+            bar.update(count - done[0])
+            done[0] = count
+
+        write_letters_pdf(
+            (Letter(l.household_id, *names[l.district], l.code, l.address) for l in letters),
+            stream, campaign_name_en=campaign.name_en, campaign_name_zh=campaign.name_zh,
+            vote_url_base=current_app.config["PUBLIC_BASE_URL"],
+            return_address=current_app.config.get("RETURN_ADDRESS",
+                                                  "Award Secretariat, Freepost"),
+            progress=progress,
+            vote_by=campaign.voting_closes_at.date() if campaign.voting_closes_at else None)
+    say(f"wrote {pdf}")
+
+
+@codes_group.command("issue")
+@click.argument("slug")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="letters.csv: the only place the plaintext codes are written.")
+@click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the print-ready letters PDF.")
+@reports_errors
+def codes_issue(slug: str, out: Path, pdf: Path | None) -> None:
+    """Issue one code per sampled household and write the letters."""
+    from .voting.households import issue_codes
+
+    campaign = get_campaign(slug)
+    letters = issue_codes(campaign, csv_writer(out))
+    if pdf is not None:
+        write_letters_pdf_file(campaign, letters, pdf)
+
+
+@codes_group.command("reissue")
+@click.argument("slug")
+@click.argument("household_id")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@reports_errors
+def codes_reissue(slug: str, household_id: str, out: Path, pdf: Path | None) -> None:
+    """Void a household's unused code and issue a new letter."""
+    from .voting.households import reissue_code
+
+    campaign = get_campaign(slug)
+    letter = reissue_code(campaign, household_id, csv_writer(out))
+    if pdf is not None:
+        write_letters_pdf_file(campaign, [letter], pdf)
+
+
+@awards_cli.group("addresses")
+def addresses_group() -> None:
+    """Household addresses."""
+
+
+@addresses_group.command("purge")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Confirm: addresses cannot be recovered.")
+@reports_errors
+def addresses_purge(slug: str, yes: bool) -> None:
+    """Delete every household address after mailing (ids, districts, digest stay)."""
+    from .voting.households import purge_addresses
+
+    if not yes:
+        raise InvalidInput("addresses cannot be recovered; repeat with --yes to purge them")
+    say(f"purged {purge_addresses(get_campaign(slug)):,} addresses")
+
+
 @awards_cli.command("demo")
 @click.option("--reset", is_flag=True, help="Delete the demo campaign first and rebuild it.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,

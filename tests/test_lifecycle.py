@@ -69,7 +69,7 @@ def test_organiser_page_shows_phase_and_moves_it(client, organiser, campaign):
     client.signin("olivia", PASSWORD)
     page = client.get("/organiser/c/csea-test")
     html = page.get_data(as_text=True)
-    assert 'aria-current="step">draft' in html
+    assert 'aria-current="step">Draft' in html
     assert "Hash chain intact" in html
     response = client.post("/organiser/c/csea-test/phase", {"target": "entries_open"})
     assert response.status_code == 303

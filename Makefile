@@ -1,0 +1,54 @@
+# Two commands on a fresh machine:  `make run`  and  `make test`  (see README.md).
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export FLASK_APP := app
+
+.PHONY: install run test test-sqlite test-postgres translations extract-messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+awards/static/vendor/htmx.min.js: node_modules/.installed
+	mkdir -p awards/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js awards/static/vendor/htmx.min.js
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d awards/translations
+
+install: $(VENV)/.installed awards/static/vendor/htmx.min.js translations
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask awards demo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install test-sqlite test-postgres
+
+test-sqlite:
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres:
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -p no:cacheprovider
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o awards/translations/messages.pot .
+	$(BIN)/pybabel -q update -N -i awards/translations/messages.pot -d awards/translations
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) node_modules awards/static/vendor instance/awards.db

@@ -1,0 +1,332 @@
+"""Household frame, sample and one-time codes in the database (SPEC section 3).
+
+The pure rules live in :mod:`awards.voting.frame`, :mod:`.sampling` and :mod:`.codes`;
+this module loads and stores rows around them, each operation in one transaction with its
+audit event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from ..audit.service import record
+from ..campaigns.services import refuse
+from ..exceptions import InvalidInput, LifecycleError, NotFound
+from ..extensions import db
+from ..models import AuditEvent, Campaign, District, Household, VotingCode
+from ..models.base import utcnow, utctoday
+from .codes import code_hmac, codes_commitment, generate_code
+from .frame import FrameError, FrameRow, digest_frames, parse_frame
+from .sampling import SamplingError, draw_sample, validate_seed
+
+Progress = Callable[[int], None]
+BATCH = 20_000
+
+
+def pepper() -> bytes:
+    value = current_app.config.get("CODE_PEPPER")
+    if not value:
+        raise LifecycleError("AWARDS_CODE_PEPPER is not configured")
+    return value.encode("utf-8")
+
+
+def _district_ids(campaign: Campaign) -> dict[str, int]:
+    return {d.code: d.id for d in campaign.districts}
+
+
+def import_frame(campaign: Campaign, stream: BinaryIO) -> str:
+    """Validate the whole frame file, then replace the campaign's frame with it.
+
+    Returns
+    -------
+    str
+        The frame digest (also written to the audit log).
+
+    Raises
+    ------
+    InvalidInput
+        With every error and its line number; nothing is written.
+    FrozenError / LifecycleError
+        Once the sample is drawn the frame can no longer be replaced.
+    """
+    if campaign.sample_drawn_at is not None:
+        raise refuse(campaign, "frame", "the sample has been drawn; the frame can no longer "
+                     "be replaced")
+    try:
+        rows = parse_frame(stream, set(_district_ids(campaign)))
+    except FrameError as exc:
+        raise InvalidInput(str(exc), exc.errors) from None
+    digest = _frame_digest(rows)
+    ids = _district_ids(campaign)
+    db.session.execute(Household.__table__.delete().where(Household.campaign_id == campaign.id))
+    _bulk_insert_households(campaign.id, ids, rows)
+    counts: dict[str, int] = dict.fromkeys(ids, 0)
+    for _hid, district, _address in rows:
+        counts[district] += 1
+    for district in campaign.districts:
+        district.frame_count = counts[district.code]
+        district.sample_size = 0
+    campaign.frame_digest = digest
+    record("frame_imported", campaign.slug,
+           {"frame_digest": digest, "households": len(rows), "per_district": counts},
+           chain=campaign.slug)
+    db.session.commit()
+    return digest
+
+
+def _frame_digest(rows: list[FrameRow]) -> str:
+    frames: dict[str, list[str]] = {}
+    for household_id, district, _address in rows:
+        frames.setdefault(district, []).append(household_id)
+    return digest_frames(frames)
+
+
+def _bulk_insert_households(campaign_id: int, district_ids: dict[str, int],
+                            rows: list[FrameRow]) -> None:
+    """``COPY`` on PostgreSQL, batched ``executemany`` elsewhere, inside the session's
+    transaction so that a failure leaves nothing behind."""
+    connection = db.session.connection()
+    raw = connection.connection.dbapi_connection
+    values = ((campaign_id, hid, district_ids[d], address, False) for hid, d, address in rows)
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(
+            "COPY households (campaign_id, household_id, district_id, address, sampled) "
+            "FROM STDIN"
+        ) as copy:
+            for row in values:
+                copy.write_row(row)
+        return
+    cursor = raw.cursor()
+    batch: list[tuple] = []
+    for row in values:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            cursor.executemany("INSERT INTO households (campaign_id, household_id, district_id,"
+                               " address, sampled) VALUES (?, ?, ?, ?, ?)", batch)
+            batch.clear()
+    if batch:
+        cursor.executemany("INSERT INTO households (campaign_id, household_id, district_id, "
+                           "address, sampled) VALUES (?, ?, ?, ?, ?)", batch)
+
+
+def _digest_is_recorded(campaign: Campaign) -> bool:
+    """True when the audit log holds the current frame digest (SPEC: the seed is recorded
+    only after the frame digest)."""
+    events = db.session.scalars(select(AuditEvent.data).where(
+        AuditEvent.chain == campaign.slug, AuditEvent.action == "frame_imported"))
+    return any(f'"frame_digest":"{campaign.frame_digest}"' in data for data in events)
+
+
+def load_frames(campaign: Campaign) -> dict[str, list[str]]:
+    """District code -> household ids in canonical frame order (plain string order, sorted
+    here rather than by the database, whose collation may differ)."""
+    codes = {d.id: d.code for d in campaign.districts}
+    frames: dict[str, list[str]] = {code: [] for code in codes.values()}
+    for district_id, household_id in db.session.execute(
+        select(Household.district_id, Household.household_id)
+        .where(Household.campaign_id == campaign.id)
+    ):
+        frames[codes[district_id]].append(household_id)
+    for ids in frames.values():
+        ids.sort()
+    return frames
+
+
+def draw_campaign_sample(campaign: Campaign, size: int, seed: str) -> dict[str, int]:
+    """Allocation S1 and selection S2 with the published seed (SPEC section 3).
+
+    Returns
+    -------
+    dict[str, int]
+        The allocation per district.
+
+    Raises
+    ------
+    InvalidInput
+        Bad seed or size (larger than the frame or than a district's frame).
+    LifecycleError
+        No frame, frame digest not in the audit log, or a sample already drawn.
+    """
+    if not campaign.frame_digest or not _digest_is_recorded(campaign):
+        raise LifecycleError("import the household frame first: its digest must be in the "
+                             "audit log before a seed is recorded")
+    if campaign.sample_drawn_at is not None:
+        raise LifecycleError("the sample has already been drawn; it cannot be drawn again")
+    if size < 1:
+        raise InvalidInput("the sample size must be at least 1")
+    try:
+        validate_seed(seed)
+        frames = load_frames(campaign)
+        sample = draw_sample(seed, frames, size)
+    except SamplingError as exc:
+        raise InvalidInput(str(exc)) from None
+    record("seed_recorded", campaign.slug,
+           {"seed": seed, "frame_digest": campaign.frame_digest}, chain=campaign.slug)
+    ids = _district_ids(campaign)
+    for code, households in sample.items():
+        for start in range(0, len(households), 1000):
+            db.session.execute(
+                update(Household)
+                .where(Household.campaign_id == campaign.id,
+                       Household.district_id == ids[code],
+                       Household.household_id.in_(households[start:start + 1000]))
+                .values(sampled=True))
+    allocation = {code: len(households) for code, households in sample.items()}
+    for district in campaign.districts:
+        district.sample_size = allocation.get(district.code, 0)
+    campaign.seed = seed
+    campaign.sample_drawn_at = utcnow()
+    record("sample_drawn", campaign.slug,
+           {"seed": seed, "frame_digest": campaign.frame_digest, "size": size,
+            "allocation": allocation}, chain=campaign.slug)
+    db.session.commit()
+    return allocation
+
+
+@dataclass(frozen=True)
+class IssuedLetter:
+    household_id: str
+    district: str
+    code: str  # normalised, 14 symbols
+    address: str | None
+
+
+Deliver = Callable[[list["IssuedLetter"]], None]
+
+
+def issue_codes(campaign: Campaign, deliver: Deliver,
+                progress: Progress | None = None) -> list[IssuedLetter]:
+    """One code per sampled household, from ``secrets``; stored only as HMACs.
+
+    ``deliver`` receives the plaintext letters (they exist nowhere else) and must write
+    them durably; it runs before the commit, so if it fails no code is issued.
+
+    Raises
+    ------
+    LifecycleError
+        Without a sample, or when codes were already issued.
+    """
+    if campaign.sample_drawn_at is None:
+        raise LifecycleError("draw the sample before issuing codes")
+    if campaign.codes_commitment:
+        raise LifecycleError("codes have already been issued; use 'codes reissue' for a "
+                             "lost letter")
+    key = pepper()
+    codes = {d.id: d.code for d in campaign.districts}
+    households = db.session.execute(
+        select(Household.id, Household.household_id, Household.district_id, Household.address)
+        .where(Household.campaign_id == campaign.id, Household.sampled.is_(True))
+        .order_by(Household.district_id, Household.household_id)
+    ).all()
+    today = utctoday()
+    letters: list[IssuedLetter] = []
+    rows: list[dict] = []
+    seen: set[str] = set()
+    for household in households:
+        code = generate_code()
+        digest = code_hmac(key, code)
+        while digest in seen:  # 65 random bits: a collision is practically impossible
+            code = generate_code()
+            digest = code_hmac(key, code)
+        seen.add(digest)
+        rows.append({"campaign_id": campaign.id, "district_id": household.district_id,
+                     "household_pk": household.id, "code_hmac": digest, "state": "issued",
+                     "channel": None, "day": today})
+        letters.append(IssuedLetter(household.household_id, codes[household.district_id],
+                                    code, household.address))
+        if progress and len(letters) % 1000 == 0:
+            progress(len(letters))
+    for start in range(0, len(rows), BATCH):
+        db.session.execute(VotingCode.__table__.insert(), rows[start:start + BATCH])
+    per_district: dict[str, int] = dict.fromkeys(sorted(codes.values()), 0)
+    for letter in letters:
+        per_district[letter.district] += 1
+    campaign.codes_commitment = codes_commitment(seen)
+    record("codes_issued", campaign.slug,
+           {"count": len(letters), "per_district": per_district,
+            "commitment": campaign.codes_commitment}, chain=campaign.slug)
+    try:
+        deliver(letters)
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    if progress:
+        progress(len(letters))
+    return letters
+
+
+def reissue_code(campaign: Campaign, household_id: str, deliver: Deliver) -> IssuedLetter:
+    """Void the household's unused code and issue a new one, atomically.
+
+    Raises
+    ------
+    NotFound
+        No such sampled household.
+    LifecycleError
+        The household's code was already used, or the vote is closed.
+    """
+    household = db.session.scalar(select(Household).where(
+        Household.campaign_id == campaign.id, Household.household_id == household_id))
+    if household is None or not household.sampled:
+        raise NotFound(f"no sampled household '{household_id}' in '{campaign.slug}'")
+    if campaign.state == "published" or campaign.state not in (
+            "draft", "entries_open", "entries_closed", "adjudication"):
+        raise refuse(campaign, "code reissue", "the vote is over; codes can no longer be "
+                     "reissued")
+    today = utctoday()
+    voided = db.session.execute(
+        update(VotingCode)
+        .where(VotingCode.household_pk == household.id, VotingCode.state == "issued")
+        .values(state="void", day=today)
+    ).rowcount
+    if voided != 1:
+        db.session.rollback()
+        raise LifecycleError("this household's code has already been used; it cannot be "
+                             "reissued")
+    code = generate_code()
+    db.session.add(VotingCode(campaign_id=campaign.id, district_id=household.district_id,
+                              household_pk=household.id, code_hmac=code_hmac(pepper(), code),
+                              state="issued", day=today))
+    district = db.session.get(District, household.district_id)
+    _refresh_commitment(campaign)
+    record("code_reissued", campaign.slug, {"district": district.code,
+                                            "commitment": campaign.codes_commitment},
+           chain=campaign.slug)
+    letter = IssuedLetter(household.household_id, district.code, code, household.address)
+    try:
+        deliver([letter])
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return letter
+
+
+def _refresh_commitment(campaign: Campaign) -> None:
+    db.session.flush()
+    campaign.codes_commitment = codes_commitment(db.session.scalars(
+        select(VotingCode.code_hmac).where(VotingCode.campaign_id == campaign.id)))
+
+
+def purge_addresses(campaign: Campaign) -> int:
+    """Delete every address after mailing; ids, districts and the frame digest stay."""
+    purged = db.session.execute(
+        update(Household).where(Household.campaign_id == campaign.id,
+                                Household.address.is_not(None)).values(address=None)
+    ).rowcount
+    campaign.addresses_purged_at = utcnow()
+    record("addresses_purged", campaign.slug, {"households": purged}, chain=campaign.slug)
+    db.session.commit()
+    return purged
+
+
+def count_codes(campaign: Campaign) -> dict[str, int]:
+    return dict(db.session.execute(
+        select(VotingCode.state, func.count()).where(VotingCode.campaign_id == campaign.id)
+        .group_by(VotingCode.state)).all())
