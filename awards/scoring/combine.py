@@ -115,12 +115,14 @@ def final_order(
     )
 
 
-def award_labels(places: int, awards: Sequence[Award]) -> list[str]:
+def award_labels(places: int, awards: Sequence[tuple[str, str, int]]) -> list[str]:
     """Award of each final place, best first: tiers down the order, then "Finalist" (SPEC 6.7).
 
-    Returns English tier names; the Chinese names are in the campaign config.
+    ``awards`` holds :class:`Award` tiers or ``(name_en, name_zh, places)`` tuples. Returns
+    English tier names; the Chinese names are in the campaign config.
     """
-    labels = [tier.name_en for tier in awards for _ in range(tier.places)]
+    tiers = [Award(*tier) for tier in awards]
+    labels = [tier.name_en for tier in tiers for _ in range(tier.places)]
     labels += [FINALIST_LABEL] * max(0, places - len(labels))
     return labels[:places]
 

@@ -244,10 +244,12 @@ def additive_scores(data: RoundScores) -> tuple[np.ndarray, dict[str, float]]:
     last = data.judge == n_judge - 1
     design[rows[~last], n_dept + data.judge[~last]] = 1.0
     design[np.ix_(rows[last], np.arange(n_dept, n_dept + n_judge - 1))] = -1.0
-    solution = np.linalg.lstsq(design, data.y, rcond=None)[0]
+    # Centring y first keeps the rounding error of the solution small against round(·, 9).
+    centre = data.y.mean()
+    solution = np.linalg.lstsq(design, data.y - centre, rcond=None)[0]
     free = solution[n_dept:]
     effects = np.append(free, -free.sum())
-    return solution[:n_dept], {j: float(b) for j, b in zip(data.judges, effects)}
+    return solution[:n_dept] + centre, {j: float(b) for j, b in zip(data.judges, effects)}
 
 
 def connected_parts(data: RoundScores) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:

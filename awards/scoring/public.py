@@ -185,7 +185,7 @@ def weighted_shares(counts: np.ndarray, valid: np.ndarray, weights: np.ndarray) 
     -------
     ndarray, shape (..., D)
     """
-    return np.sum(weights[:, None] * district_shares(counts, valid), axis=-2)
+    return np.asarray(np.sum(weights[:, None] * district_shares(counts, valid), axis=-2))
 
 
 def share_variance(counts: np.ndarray, valid: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -195,7 +195,7 @@ def share_variance(counts: np.ndarray, valid: np.ndarray, weights: np.ndarray) -
     """
     p_hd = district_shares(counts, valid)
     factor = np.where(valid > 1, weights**2 / np.maximum(valid - 1, 1), 0.0)
-    return np.sum(factor[:, None] * p_hd * (1.0 - p_hd), axis=-2)
+    return np.asarray(np.sum(factor[:, None] * p_hd * (1.0 - p_hd), axis=-2))
 
 
 def wilson_interval(
