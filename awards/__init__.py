@@ -113,13 +113,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .audit.blueprint import bp as audit_bp
     from .auth import bp as auth_bp
     from .departments import bp as departments_bp
     from .judges import bp as judges_bp
     from .organisers import bp as organisers_bp
     from .public import bp as public_bp
+    from .results import bp as results_bp
+    from .voting.blueprint import bp as voting_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(voting_bp)
+    app.register_blueprint(results_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organisers_bp, url_prefix="/organiser")
     app.register_blueprint(departments_bp, url_prefix="/department")

@@ -304,5 +304,35 @@ def demo(reset: bool, data_dir: Path | None) -> None:
     click.echo(report)
 
 
+@awards_cli.group("ballots")
+def ballots_group() -> None:
+    """Paper questionnaires."""
+
+
+@ballots_group.command("import")
+@click.argument("slug")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@reports_errors
+def ballots_import(slug: str, file: Path, dry_run: bool) -> None:
+    """Import returned paper questionnaires (CSV code,choices); all or nothing."""
+    from .voting.ballots import import_paper_ballots
+
+    try:
+        stream = file.open("rb")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc}") from None
+    with stream:
+        summary = import_paper_ballots(get_campaign(slug), stream, dry_run=dry_run)
+    verb = "would import" if dry_run else "imported"
+    say(f"{verb} {summary.valid + summary.spoilt:,} paper returns "
+        f"({summary.valid:,} valid, {summary.spoilt:,} spoilt)")
+
+
 def register_cli(app: Flask) -> None:
+    from .audit.cli import register as register_audit
+    from .results.cli import register as register_results
+
+    register_results(awards_cli)
+    register_audit(awards_cli)
     app.cli.add_command(awards_cli)

@@ -24,7 +24,9 @@ SEED = "CSEA-demo-2026-public-draw-seed"
 PASSWORD = "demo-password-2026"
 SAMPLE_SIZE = 4000
 FRAME_SCALE = 10  # one synthetic household per ten real ones
-DEPARTMENTS = 28
+# The 2001-02 scheme had 28 competitors; the demo leaves out six departments that serve
+# businesses or specialists more than households.
+LEFT_OUT = {"CR", "HKO", "IPD", "MD", "ORO", "TID"}
 JUDGES = 12
 BALLOT_SHARE = 0.4  # share of letters whose household votes in the demo
 
@@ -160,8 +162,8 @@ def _build(data_dir: Path, work: Path, letters_path: Path,
     from .voting.letters import write_letters_csv
 
     rng = random.Random(2026)
-    departments = sorted(read_csv(data_dir / "hk_departments.csv"),
-                         key=lambda d: d["code"])[:DEPARTMENTS]
+    departments = sorted((d for d in read_csv(data_dir / "hk_departments.csv")
+                          if d["code"] not in LEFT_OUT), key=lambda d: d["code"])
     districts = read_csv(data_dir / "hk_districts.csv")
     progress("creating staff accounts ...")
     ensure_user("organiser", "organiser", "Award Secretariat")

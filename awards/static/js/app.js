@@ -1,9 +1,85 @@
 // Progressive enhancement only: every page works without this file.
 // htmx reads the CSRF token from the hx-headers attribute on <body>.
-document.addEventListener("htmx:responseError", function (event) {
-  // Show server error fragments instead of silently ignoring them.
-  var target = event.detail.target;
-  if (target && event.detail.xhr && event.detail.xhr.responseText) {
-    target.innerHTML = event.detail.xhr.responseText;
+(function () {
+  "use strict";
+
+  // The QR code on a letter links to /vote#code=…: the fragment never reaches the server.
+  // Copy it into the code field, then drop it from the address bar and history.
+  function prefillCode() {
+    var input = document.getElementById("code");
+    var hash = window.location.hash;
+    if (!input || hash.indexOf("#code=") !== 0) return;
+    try {
+      input.value = decodeURIComponent(hash.slice(6)).slice(0, 40);
+    } catch (e) {
+      return;
+    }
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    input.focus();
   }
-});
+
+  // The ballot: a filter box and a live counter that stops at max_choices.
+  function enhanceBallot() {
+    var form = document.querySelector(".ballot-form");
+    if (!form) return;
+    var max = parseInt(form.getAttribute("data-max"), 10);
+    var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=choice]"));
+    var counter = form.querySelector(".counter");
+    var filterField = form.querySelector(".filter-field");
+    var filter = form.querySelector("#filter");
+    var noMatch = form.querySelector(".no-match");
+
+    function update() {
+      var chosen = boxes.filter(function (b) { return b.checked; }).length;
+      var text = counter.getAttribute("data-template")
+        .replace("{chosen}", chosen).replace("{max}", max);
+      if (chosen >= max) text += " " + counter.getAttribute("data-full");
+      counter.textContent = text;
+      boxes.forEach(function (b) { b.disabled = !b.checked && chosen >= max; });
+    }
+    counter.hidden = false;
+    boxes.forEach(function (b) { b.addEventListener("change", update); });
+    form.addEventListener("submit", function () {
+      boxes.forEach(function (b) { b.disabled = false; });
+    });
+    update();
+
+    filterField.hidden = false;
+    filter.addEventListener("input", function () {
+      var q = filter.value.trim().toLowerCase();
+      var shown = 0;
+      form.querySelectorAll(".choice").forEach(function (item) {
+        var match = !q || item.getAttribute("data-names").indexOf(q) !== -1;
+        item.hidden = !match;
+        if (match) shown += 1;
+      });
+      noMatch.hidden = shown !== 0;
+    });
+  }
+
+  function enhancePrint() {
+    document.querySelectorAll(".print-button").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var target = event.detail.target;
+    if (target && event.detail.xhr && event.detail.xhr.responseText) {
+      target.innerHTML = event.detail.xhr.responseText;
+    }
+  });
+
+  function init() {
+    prefillCode();
+    enhanceBallot();
+    enhancePrint();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+  document.addEventListener("htmx:afterSettle", init);
+})();

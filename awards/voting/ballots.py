@@ -1,0 +1,363 @@
+"""Casting ballots (SPEC section 4): single use under concurrency, secrecy, paper returns.
+
+Secrecy rules this module keeps: a ballot row holds a random id, district, choices,
+channel, status and the day only; nothing here logs a code or a choice; no audit event is
+written per ballot; paper ballots are inserted in a random order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from ..audit.service import record
+from ..campaigns.services import as_utc, voting_is_open
+from ..exceptions import AwardsError, InvalidInput
+from ..extensions import db
+from ..models import Ballot, Campaign, Department, Entry, VotingCode
+from ..models.base import utcnow, utctoday
+from .codes import CodeTypo, ballot_id, code_hmac, parse_code
+from .households import pepper
+
+_system_random = random.SystemRandom()
+
+
+class VotingClosed(AwardsError):
+    status = 403
+
+
+class CodeNotAccepted(AwardsError):
+    """Unknown, void and used codes get this one answer (SPEC section 4)."""
+
+    status = 403
+
+
+class BadChoices(AwardsError):
+    status = 422
+
+
+def eligible_departments(campaign: Campaign) -> list[Department]:
+    """Departments on the ballot and in the results: those with an eligible entry, or all
+    configured departments when the campaign sets ``entries_required = false``."""
+    if not campaign.entries_required:
+        return list(campaign.departments)
+    eligible = set(db.session.scalars(select(Entry.department_id).where(
+        Entry.campaign_id == campaign.id, Entry.eligibility == "eligible")))
+    return [d for d in campaign.departments if d.id in eligible]
+
+
+def check_choices(campaign: Campaign, choices: Sequence[str]) -> list[str]:
+    """Validate a web ballot: 1..max_choices distinct eligible department codes.
+
+    Raises
+    ------
+    BadChoices
+        With a message for the household.
+    """
+    eligible = {d.code for d in eligible_departments(campaign)}
+    picked = list(dict.fromkeys(choices))
+    if len(picked) != len(choices):
+        raise BadChoices("each department can be chosen only once")
+    if not picked:
+        raise BadChoices("choose at least one department")
+    if len(picked) > campaign.max_choices:
+        raise BadChoices(f"choose at most {campaign.max_choices} departments")
+    unknown = [c for c in picked if c not in eligible]
+    if unknown:
+        raise BadChoices("that department is not on the ballot")
+    return sorted(picked)
+
+
+@dataclass(frozen=True)
+class CodeSession:
+    """What the household's session holds between code entry and confirmation."""
+
+    code_hmac: str
+    campaign_id: int
+
+
+def find_open_code(code_text: str) -> tuple[Campaign, str]:
+    """Check a typed code without using it.
+
+    Returns
+    -------
+    (campaign, hmac)
+
+    Raises
+    ------
+    CodeTypo
+        Malformed (wrong length or check symbol): no database lookup, not a guess.
+    CodeNotAccepted
+        Unknown, used or void: one answer for all three.
+    VotingClosed
+        The code's campaign is not open for voting.
+    """
+    code = parse_code(code_text)
+    digest = code_hmac(pepper(), code)
+    row = db.session.execute(
+        select(VotingCode.state, VotingCode.campaign_id).where(VotingCode.code_hmac == digest)
+    ).first()
+    if row is None or row.state != "issued":
+        raise CodeNotAccepted("this code cannot be used")
+    campaign = db.session.get(Campaign, row.campaign_id)
+    if not voting_is_open(campaign):
+        raise VotingClosed("voting is not open")
+    return campaign, digest
+
+
+def burn_code_and_store_ballot(campaign: Campaign, digest: str, choices: Sequence[str],
+                               channel: str = "web", status: str = "valid") -> str:
+    """Use the code and store the ballot in one transaction (SPEC section 4).
+
+    The conditional ``UPDATE … WHERE state = 'issued'`` lets exactly one of any number of
+    simultaneous submissions through, on SQLite (one writer at a time) and PostgreSQL (the
+    row lock makes the others re-check the condition and match nothing).
+
+    Returns
+    -------
+    str
+        The ballot id, the household's receipt.
+
+    Raises
+    ------
+    CodeNotAccepted
+        When the code is not (or no longer) issued; nothing is written.
+    VotingClosed
+        Outside the voting window.
+    """
+    if not voting_is_open(campaign):
+        raise VotingClosed("voting is not open")
+    today = utctoday()
+    try:
+        district_id = db.session.execute(
+            update(VotingCode)
+            .where(VotingCode.code_hmac == digest, VotingCode.campaign_id == campaign.id,
+                   VotingCode.state == "issued")
+            .values(state="used", channel=channel, day=today)
+            .returning(VotingCode.district_id)
+        ).scalar()
+        if district_id is None:
+            db.session.rollback()
+            raise CodeNotAccepted("this code cannot be used")
+        receipt = ballot_id()
+        db.session.add(Ballot(id=receipt, campaign_id=campaign.id, district_id=district_id,
+                              choices=";".join(sorted(choices)), channel=channel,
+                              status=status, day=today))
+        db.session.commit()
+    except AwardsError:
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    return receipt
+
+
+def cast_web_ballot(campaign: Campaign, code_text: str, choices: Sequence[str]) -> str:
+    """Code entry and ballot in one call (used by the demo and tests)."""
+    picked = check_choices(campaign, choices)
+    code = parse_code(code_text)
+    return burn_code_and_store_ballot(campaign, code_hmac(pepper(), code), picked)
+
+
+def note_failed_guess(campaign_id: int | None) -> None:
+    """Count a failed well-formed code against the global budget; past the threshold the
+    organiser dashboard shows an alarm and the audit log records it once."""
+    threshold = current_app.config.get("GUESS_ALARM_THRESHOLD", 500)
+    campaigns = [campaign_id] if campaign_id else list(db.session.scalars(
+        select(Campaign.id).where(Campaign.state == "adjudication")))
+    for cid in campaigns:
+        db.session.execute(update(Campaign).where(Campaign.id == cid)
+                           .values(failed_guesses=Campaign.failed_guesses + 1))
+        campaign = db.session.get(Campaign, cid)
+        db.session.refresh(campaign)
+        if campaign.failed_guesses >= threshold and campaign.guess_alarm_at is None:
+            campaign.guess_alarm_at = utcnow()
+            record("guess_alarm", campaign.slug,
+                   {"failed_guesses": campaign.failed_guesses, "threshold": threshold},
+                   chain=campaign.slug, actor="system")
+    db.session.commit()
+
+
+def find_receipt(text: str) -> Ballot | None:
+    """The ballot with this receipt id, or None. Raises ``BallotIdTypo`` when malformed."""
+    from .codes import normalise_ballot_id
+
+    return db.session.get(Ballot, normalise_ballot_id(text))
+
+
+# --------------------------------------------------------------------------- paper
+
+
+@dataclass
+class PaperImport:
+    valid: int = 0
+    spoilt: int = 0
+    per_district: dict[str, int] = field(default_factory=dict)
+
+
+def import_paper_ballots(campaign: Campaign, stream: BinaryIO, *, dry_run: bool = False
+                         ) -> PaperImport:
+    """Import returned questionnaires from CSV ``code,choices`` (SPEC section 4).
+
+    Blank or over-marked questionnaires are spoilt (code used, return counted, no vote).
+    All-or-nothing: every error is listed with its line number and nothing is written.
+
+    Raises
+    ------
+    InvalidInput
+        With ``errors = [(line, message), ...]``.
+    VotingClosed
+        Outside the voting window (consistent with the web).
+    """
+    if not voting_is_open(campaign):
+        raise VotingClosed("voting is not open: paper returns are accepted only while the "
+                           "voting window is open")
+    rows, errors = _parse_paper(campaign, stream)
+    if errors:
+        raise InvalidInput(f"{len(errors)} error(s) in the paper returns; nothing was "
+                           "imported", errors)
+    summary = PaperImport()
+    districts = {d.id: d.code for d in campaign.districts}
+    for _line, _digest, district_id, _choices, status in rows:
+        setattr(summary, status, getattr(summary, status) + 1)
+        code = districts[district_id]
+        summary.per_district[code] = summary.per_district.get(code, 0) + 1
+    if dry_run:
+        return summary
+    _store_paper(campaign, rows)
+    record("paper_ballots_imported", campaign.slug,
+           {"valid": summary.valid, "spoilt": summary.spoilt,
+            "per_district": dict(sorted(summary.per_district.items()))}, chain=campaign.slug)
+    db.session.commit()
+    return summary
+
+
+def _parse_paper(campaign: Campaign, stream: BinaryIO):
+    errors: list[tuple[int, str]] = []
+    rows = []
+    try:
+        text = stream.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [(1, "the file is not UTF-8 text")]
+    lines = list(csv.reader(io.StringIO(text)))
+    if not lines or [c.strip().lower() for c in lines[0]] != ["code", "choices"]:
+        return [], [(1, "the header must be code,choices")]
+    eligible = {d.code for d in eligible_departments(campaign)}
+    key = pepper()
+    parsed: list[tuple[int, str, list[str]]] = []
+    seen: dict[str, int] = {}
+    for line, fields in enumerate(lines[1:], start=2):
+        if not fields or fields == [""]:
+            continue
+        if len(fields) != 2:
+            errors.append((line, f"expected 2 fields (code,choices), found {len(fields)}"))
+            continue
+        try:
+            digest = code_hmac(key, parse_code(fields[0]))
+        except CodeTypo as exc:
+            errors.append((line, f"malformed code: {exc}"))
+            continue
+        if digest in seen:
+            errors.append((line, f"the same code is on line {seen[digest]}"))
+            continue
+        seen[digest] = line
+        choices = [c.strip() for c in fields[1].split(";") if c.strip()]
+        for code in choices:
+            if code not in eligible:
+                errors.append((line, f"unknown department '{code}'"))
+        if len(set(choices)) != len(choices):
+            errors.append((line, "a department is listed twice"))
+        parsed.append((line, digest, choices))
+    states = _code_states(campaign, [digest for _l, digest, _c in parsed])
+    for line, digest, choices in parsed:
+        state = states.get(digest)
+        if state is None:
+            errors.append((line, "unknown code"))
+        elif state[0] != "issued":
+            errors.append((line, f"code already {state[0]}"))
+        else:
+            status = "valid" if 1 <= len(choices) <= campaign.max_choices else "spoilt"
+            rows.append((line, digest, state[1], sorted(choices) if status == "valid" else [],
+                         status))
+    if not parsed and not errors:
+        errors.append((1, "the file has no returns"))
+    return rows, sorted(errors)
+
+
+def _code_states(campaign: Campaign, digests: list[str]) -> dict[str, tuple[str, int]]:
+    states: dict[str, tuple[str, int]] = {}
+    for start in range(0, len(digests), 1000):
+        for digest, state, district_id in db.session.execute(
+            select(VotingCode.code_hmac, VotingCode.state, VotingCode.district_id).where(
+                VotingCode.campaign_id == campaign.id,
+                VotingCode.code_hmac.in_(digests[start:start + 1000]))
+        ):
+            states[digest] = (state, district_id)
+    return states
+
+
+def _store_paper(campaign: Campaign, rows) -> None:
+    today = utctoday()
+    order = list(rows)
+    _system_random.shuffle(order)  # the file's order must not survive in storage
+    for line, digest, district_id, choices, status in order:
+        burned = db.session.execute(
+            update(VotingCode)
+            .where(VotingCode.code_hmac == digest, VotingCode.state == "issued")
+            .values(state="used", channel="paper", day=today)
+        ).rowcount
+        if burned != 1:
+            db.session.rollback()
+            raise InvalidInput("a code was used while the file was imported; nothing was "
+                               "imported, please run the import again", [(line, "code used "
+                                                                          "meanwhile")])
+        db.session.add(Ballot(id=ballot_id(), campaign_id=campaign.id,
+                              district_id=district_id, choices=";".join(choices),
+                              channel="paper", status=status, day=today))
+    db.session.flush()
+
+
+def turnout(campaign: Campaign) -> dict:
+    """Returns per district (banded while voting is open, never below 10) and channels."""
+    rows = db.session.execute(
+        select(Ballot.district_id, Ballot.channel, func.count())
+        .where(Ballot.campaign_id == campaign.id)
+        .group_by(Ballot.district_id, Ballot.channel)).all()
+    per_district: dict[int, int] = {}
+    channels = {"web": 0, "paper": 0}
+    for district_id, channel, count in rows:
+        per_district[district_id] = per_district.get(district_id, 0) + count
+        channels[channel] += count
+    open_now = voting_is_open(campaign)
+    districts = [
+        {"district": d, "invited": d.sample_size,
+         "returns": band(per_district.get(d.id, 0)) if open_now else
+         str(per_district.get(d.id, 0))}
+        for d in campaign.districts
+    ]
+    total = sum(per_district.values())
+    return {"open": open_now, "districts": districts,
+            "channels": {k: band(v) if open_now else str(v) for k, v in channels.items()},
+            "total": band(total) if open_now else str(total),
+            "failed_guesses": campaign.failed_guesses,
+            "alarm_at": as_utc(campaign.guess_alarm_at)}
+
+
+BANDS = (10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
+
+
+def band(count: int) -> str:
+    """A count shown as a band: "fewer than 10", "10–49", … (SPEC section 4)."""
+    if count < BANDS[0]:
+        return "<10"
+    for low, high in zip(BANDS, BANDS[1:]):
+        if count < high:
+            return f"{low:,}–{high - 1:,}"
+    return f"{BANDS[-1]:,}+"

@@ -1,0 +1,200 @@
+"""Household pages: code → ballot → review → confirm → receipt; and the receipt check.
+
+Nothing here logs a code or a choice. Choices travel in POST bodies only, never in URLs.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import get_locale
+
+from ..access import public
+from ..extensions import db, limiter
+from ..forms import EmptyForm
+from ..models import Campaign
+from . import abuse
+from .ballots import (
+    BadChoices,
+    CodeNotAccepted,
+    VotingClosed,
+    burn_code_and_store_ballot,
+    check_choices,
+    eligible_departments,
+    find_open_code,
+    find_receipt,
+    note_failed_guess,
+)
+from .blueprint import bp
+from .codes import BallotIdTypo, CodeTypo
+from .forms import CodeForm, ReceiptForm
+
+SESSION_KEY = "vote"
+SESSION_SECONDS = 30 * 60
+
+
+def _vote_session() -> dict | None:
+    data = session.get(SESSION_KEY)
+    if not data or time.time() - data.get("at", 0) > SESSION_SECONDS:
+        session.pop(SESSION_KEY, None)
+        return None
+    return data
+
+
+def _campaign_for(data: dict) -> Campaign | None:
+    return db.session.get(Campaign, data["campaign"])
+
+
+def _sorted_departments(campaign: Campaign):
+    zh = str(get_locale() or "en").startswith("zh")
+    return sorted(eligible_departments(campaign),
+                  key=lambda d: (d.name_zh if zh else d.name_en.lower()))
+
+
+@bp.route("/vote", methods=["GET", "POST"])
+@public
+def start():
+    """Code entry. Typos are reported as typos and never touch the database; unknown, used
+    and void codes get one answer; repeated failures are slowed down."""
+    form = CodeForm()
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            code = form.code.data or ""
+            from .codes import parse_code
+
+            parse_code(code)
+            wait = abuse.seconds_to_wait()
+            if wait:
+                note_failed_guess(None)
+                form.code.errors.append(_("Too many codes were tried from your connection. "
+                                          "Please wait %(seconds)s seconds and try again.",
+                                          seconds=wait))
+                status = 429
+            else:
+                campaign, digest = find_open_code(code)
+                session[SESSION_KEY] = {"hmac": digest, "campaign": campaign.id,
+                                        "at": time.time()}
+                return redirect(url_for(".ballot"), code=303)
+        except CodeTypo:
+            form.code.errors.append(_("Please check the code. It has 14 letters and numbers, "
+                                      "as printed on your letter, for example "
+                                      "ABCD-EFGH-JKMN-PQ."))
+            status = 422
+        except CodeNotAccepted:
+            abuse.note_failure()
+            note_failed_guess(None)
+            form.code.errors.append(_("This code cannot be used. Check it against your "
+                                      "letter. Each code can be used once only."))
+            status = 422
+        except VotingClosed:
+            form.code.errors.append(_("Voting is not open at the moment."))
+            status = 403
+    return render_template("voting/start.html", form=form), status
+
+
+@bp.route("/vote/ballot", methods=["GET", "POST"])
+@public
+def ballot():
+    """The ballot. A POST comes back from the review page to change the choices."""
+    data = _vote_session()
+    if data is None:
+        flash(_("Please enter your code to vote."), "info")
+        return redirect(url_for(".start"), code=303)
+    campaign = _campaign_for(data)
+    chosen = set(request.form.getlist("choice")) if request.method == "POST" else set()
+    if request.method == "POST" and not EmptyForm().validate_on_submit():
+        chosen = set()
+    return render_template("voting/ballot.html", campaign=campaign, chosen=chosen,
+                           departments=_sorted_departments(campaign), form=EmptyForm())
+
+
+@bp.route("/vote/review", methods=["POST"])
+@public
+def review():
+    data = _vote_session()
+    if data is None:
+        return redirect(url_for(".start"), code=303)
+    campaign = _campaign_for(data)
+    form = EmptyForm()
+    choices = request.form.getlist("choice")
+    error = None
+    if not form.validate_on_submit():
+        error = _("The page had expired. Please choose again.")
+    elif not choices:
+        error = _("Please choose at least one department.")
+    elif len(set(choices)) > campaign.max_choices:
+        error = _("Please choose no more than %(n)s departments.", n=campaign.max_choices)
+    else:
+        try:
+            choices = check_choices(campaign, choices)
+        except BadChoices:
+            error = _("Please choose from the departments listed.")
+    if error:
+        return render_template("voting/ballot.html", campaign=campaign, chosen=set(choices),
+                               departments=_sorted_departments(campaign), form=form,
+                               error=error), 422
+    picked = [d for d in _sorted_departments(campaign) if d.code in choices]
+    return render_template("voting/review.html", campaign=campaign, picked=picked, form=form)
+
+
+@bp.route("/vote/confirm", methods=["POST"])
+@public
+def confirm():
+    data = _vote_session()
+    if data is None:
+        return redirect(url_for(".start"), code=303)
+    campaign = _campaign_for(data)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(url_for(".ballot"), code=303)
+    try:
+        choices = check_choices(campaign, request.form.getlist("choice"))
+        receipt = burn_code_and_store_ballot(campaign, data["hmac"], choices)
+    except BadChoices:
+        return redirect(url_for(".ballot"), code=303)
+    except CodeNotAccepted:
+        session.pop(SESSION_KEY, None)
+        return render_template("voting/done.html", already=True), 409
+    except VotingClosed:
+        session.pop(SESSION_KEY, None)
+        return render_template("voting/done.html", closed=True), 403
+    session.pop(SESSION_KEY, None)
+    session["receipt"] = receipt
+    return redirect(url_for(".receipt"), code=303)
+
+
+@bp.route("/vote/receipt")
+@public
+def receipt():
+    receipt = session.get("receipt")
+    if not receipt:
+        return redirect(url_for(".start"), code=303)
+    grouped = "-".join(receipt[i:i + 4] for i in range(0, len(receipt), 4))
+    return render_template("voting/receipt.html", receipt=grouped)
+
+
+@bp.route("/receipt", methods=["GET", "POST"])
+@public
+@limiter.limit("30/minute", methods=["POST"])
+def check_receipt():
+    """Anyone can check that a ballot is in the tally (POST, so ids stay out of logs)."""
+    form = ReceiptForm()
+    result = None
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            found = find_receipt(form.ballot.data or "")
+        except BallotIdTypo:
+            form.ballot.errors.append(_("Please check the number. It has 16 letters and "
+                                        "numbers, as shown on your receipt."))
+            status = 422
+        else:
+            result = {"found": found is not None,
+                      "spoilt": found is not None and found.status == "spoilt",
+                      "number": "-".join((form.ballot.data or "").upper().replace("-", "")
+                                         .replace(" ", "")[i:i + 4] for i in range(0, 16, 4))}
+    return render_template("voting/check_receipt.html", form=form, result=result), status
+

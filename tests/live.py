@@ -1,0 +1,72 @@
+"""A real HTTP server around the test app, and a small cookie-keeping HTTP client."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+from werkzeug.serving import make_server
+
+TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+class LiveServer:
+    """Serves ``app`` on 127.0.0.1 with one thread per request until stopped."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+    location: str | None
+
+
+class HttpSession:
+    """One browser: keeps cookies and the CSRF token, does not follow redirects."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+        self.token = ""
+
+    def request(self, path: str, data: dict | list | None = None) -> Reply:
+        body = None
+        if data is not None:
+            pairs = list(data.items()) if isinstance(data, dict) else list(data)
+            pairs.append(("csrf_token", self.token))
+            body = urllib.parse.urlencode(pairs, doseq=True).encode()
+        try:
+            response = self.opener.open(urllib.request.Request(self.base + path, data=body),
+                                        timeout=60)
+            status, text, location = response.status, response.read().decode(), None
+        except urllib.error.HTTPError as exc:
+            status, text = exc.code, exc.read().decode()
+            location = exc.headers.get("Location")
+        match = TOKEN.search(text)
+        if match:
+            self.token = match.group(1)
+        return Reply(status, text, location)
