@@ -190,37 +190,18 @@ def codes_group() -> None:
     """One-time voting codes and letters."""
 
 
-def _district_names(campaign: Campaign) -> dict[str, tuple[str, str]]:
-    return {d.code: (d.name_en, d.name_zh) for d in campaign.districts}
-
-
 def csv_writer(out: Path) -> Callable:
-    """Deliver letters to ``out`` durably (written, flushed and synced before the codes
-    are committed), refusing to overwrite an existing file."""
-    import os
-
-    from .voting.letters import write_letters_csv
-
-    def deliver(letters) -> None:
-        with out.open("x", newline="", encoding="utf-8") as stream:
-            write_letters_csv(((l.household_id, l.district, l.code, l.address)
-                               for l in letters), stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        say(f"wrote {len(letters):,} letters to {out}")
+    from .voting.letter_files import csv_deliverer
 
     if out.exists():
         raise InvalidInput(f"{out} exists; choose a new file (letters are never overwritten)")
-    return deliver
+    return csv_deliverer(out, say)
 
 
 def write_letters_pdf_file(campaign: Campaign, letters, pdf: Path) -> None:
-    """The print-ready PDF, with a progress bar."""
-    from flask import current_app
+    """The print-ready PDF, with a progress bar on stderr."""
+    from .voting.letter_files import write_pdf
 
-    from .voting.letters import Letter, write_letters_pdf
-
-    names = _district_names(campaign)
     with pdf.open("wb") as stream, click.progressbar(length=len(letters), label="letters PDF",
                                                      file=sys.stderr) as bar:
         done = [0]
@@ -229,14 +210,7 @@ def write_letters_pdf_file(campaign: Campaign, letters, pdf: Path) -> None:
             bar.update(count - done[0])
             done[0] = count
 
-        write_letters_pdf(
-            (Letter(l.household_id, *names[l.district], l.code, l.address) for l in letters),
-            stream, campaign_name_en=campaign.name_en, campaign_name_zh=campaign.name_zh,
-            vote_url_base=current_app.config["PUBLIC_BASE_URL"],
-            return_address=current_app.config.get("RETURN_ADDRESS",
-                                                  "Award Secretariat, Freepost"),
-            progress=progress,
-            vote_by=campaign.voting_closes_at.date() if campaign.voting_closes_at else None)
+        write_pdf(campaign, letters, stream, progress)
     say(f"wrote {pdf}")
 
 

@@ -31,6 +31,7 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXIES = int(os.environ.get("AWARDS_TRUSTED_PROXIES", "0"))
+    EXPORTS_DIR = os.environ.get("AWARDS_EXPORTS_DIR")  # default: instance/exports
     PUBLIC_BASE_URL = os.environ.get("AWARDS_PUBLIC_URL", "http://127.0.0.1:5000")
     LANGUAGES = ("en", "zh_Hant_HK")
     BABEL_DEFAULT_LOCALE = "en"

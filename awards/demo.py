@@ -208,7 +208,8 @@ def cast_demo_votes(campaign: Campaign, letters_path: Path, rng: random.Random,
     letters = read_csv(letters_path)
     departments = [d.code for d in campaign.departments]
     popularity = [rng.random() ** 2 + 0.05 for _ in departments]
-    voters = letters[10: 10 + int(len(letters) * BALLOT_SHARE)]
+    # The first letters stay unused for the printed sign-in sheet; voters come from everywhere.
+    voters = rng.sample(letters[10:], int(len(letters) * BALLOT_SHARE))
     progress(f"casting {len(voters):,} demo ballots ...")
     for letter in voters:
         k = rng.choice([1, 2, 2, 3, 3, 3])

@@ -32,7 +32,7 @@ def pytest_sessionstart(session) -> None:
     po = ROOT / "awards/translations/zh_Hant_HK/LC_MESSAGES/messages.po"
     mo = po.with_suffix(".mo")
     if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
-        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-q",
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "compile",
                         "-d", str(ROOT / "awards/translations")], check=True)
 
 
@@ -71,7 +71,8 @@ class IsolatedClient(FlaskClient):
 def app(database_url, tmp_path):
     uri = database_url or f"sqlite:///{tmp_path / 'test.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "TESTING": True,
-                      "RATELIMIT_STORAGE_URI": "memory://"})
+                      "RATELIMIT_STORAGE_URI": "memory://",
+                      "EXPORTS_DIR": str(tmp_path / "exports")})
     app.test_client_class = IsolatedClient
     with app.app_context():
         if database_url is None:
@@ -101,6 +102,8 @@ class CsrfClient:
 
     def get(self, *args, **kwargs):
         response = self.client.get(*args, **kwargs)
+        if response.mimetype != "text/html":
+            return response
         match = TOKEN.search(response.get_data(as_text=True))
         if match:
             self.token = match.group(1)
