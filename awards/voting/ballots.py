@@ -53,6 +53,21 @@ def eligible_departments(campaign: Campaign) -> list[Department]:
     return [d for d in campaign.departments if d.id in eligible]
 
 
+_frozen_eligible: dict[tuple[int, str], frozenset[str]] = {}
+
+
+def eligible_codes(campaign: Campaign) -> frozenset[str]:
+    """Codes of the eligible departments. Once voting opens the set is frozen (SPEC 2), so
+    it is cached per process for the busy vote endpoint."""
+    if campaign.frozen_at is None:
+        return frozenset(d.code for d in eligible_departments(campaign))
+    key = (campaign.id, campaign.frozen_at.isoformat())
+    codes = _frozen_eligible.get(key)
+    if codes is None:
+        codes = _frozen_eligible[key] = frozenset(d.code for d in eligible_departments(campaign))
+    return codes
+
+
 def check_choices(campaign: Campaign, choices: Sequence[str]) -> list[str]:
     """Validate a web ballot: 1..max_choices distinct eligible department codes.
 
@@ -61,7 +76,7 @@ def check_choices(campaign: Campaign, choices: Sequence[str]) -> list[str]:
     BadChoices
         With a message for the household.
     """
-    eligible = {d.code for d in eligible_departments(campaign)}
+    eligible = eligible_codes(campaign)
     picked = list(dict.fromkeys(choices))
     if len(picked) != len(choices):
         raise BadChoices("each department can be chosen only once")

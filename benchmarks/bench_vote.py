@@ -1,0 +1,201 @@
+"""Ballots per second through the vote endpoint on PostgreSQL with gunicorn (SPEC 9).
+
+Prepares a campaign with N issued codes in a scratch PostgreSQL database, starts gunicorn
+(the real app), gives every simulated household a session by entering its code (not
+timed), then times the confirmations (``POST /vote/confirm``: burn the code and insert the
+ballot) with concurrent clients. In the same run it serves a bare WSGI endpoint that does
+only the same two SQL statements, and reports the ratio.
+
+    python benchmarks/bench_vote.py --ballots 6000 --clients 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import ROOT, campaign_toml, scratch_database  # noqa: E402
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+PEPPER = "bench-pepper-0123456789"
+
+
+def prepare(url: str, ballots: int) -> list[str]:
+    """Campaign, frame, sample, codes, voting open; returns the plaintext codes."""
+    os.environ["DATABASE_URL"] = url
+    from flask_migrate import upgrade
+
+    from awards import create_app
+    from awards.campaigns.config_file import parse_config
+    from awards.campaigns.services import load_campaign_config, move_phase, open_voting
+    from awards.extensions import db
+    from awards.voting.households import draw_campaign_sample, import_frame, issue_codes
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CODE_PEPPER": PEPPER})
+    codes: list[str] = []
+    with app.app_context():
+        upgrade()
+        campaign, _c, _n = load_campaign_config(parse_config(campaign_toml()))
+        frame = "household_id,district,address\n" + "".join(
+            f"{d.code}{i:06d},{d.code},\n" for d in campaign.districts
+            for i in range(ballots // len(campaign.districts) + 50))
+        import io
+
+        import_frame(campaign, io.BytesIO(frame.encode()))
+        for state in ("entries_open", "entries_closed", "adjudication"):
+            move_phase(campaign, state)
+        draw_campaign_sample(campaign, ballots, "benchmark-seed-0123456789")
+        issue_codes(campaign, lambda letters: codes.extend(l.code for l in letters))
+        open_voting(campaign)
+        db.engine.dispose()
+    return codes
+
+
+def gunicorn(app_spec: str, port: int, url: str, workers: int, threads: int) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=url, AWARDS_CODE_PEPPER=PEPPER,
+               SECRET_KEY="bench-secret", AWARDS_SIGNING_KEY="bench-signing",
+               AWARDS_ENV="production", AWARDS_SECURE_COOKIES="0")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread",
+         "--threads", str(threads), "--keep-alive", "60", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         app_spec], cwd=ROOT, env=env)
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+class Household:
+    """One client with its own cookie and CSRF token over a kept-alive connection."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookie = ""
+        self.token = ""
+
+    def send(self, method: str, path: str, form: list[tuple[str, str]] | None = None) -> int:
+        try:
+            return self._send(method, path, form)
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            self.conn.close()  # the server closed an idle keep-alive connection
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            return self._send(method, path, form)
+
+    def _send(self, method: str, path: str, form: list[tuple[str, str]] | None = None) -> int:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form + [("csrf_token", self.token)])
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        cookie = response.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        match = TOKEN.search(text)
+        if match:
+            self.token = match.group(1)
+        return response.status
+
+
+def run_clients(count: int, work) -> float:
+    start = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
+
+
+def bench_app(port: int, codes: list[str], clients: int) -> tuple[float, int]:
+    households = [Household(port) for _ in codes]
+
+    def enter(i: int) -> None:
+        for h, code in zip(households[i::clients], codes[i::clients]):
+            h.send("GET", "/vote")
+            assert h.send("POST", "/vote", [("code", code)]) == 303
+
+    run_clients(clients, enter)
+    ok = [0] * clients
+
+    def confirm(i: int) -> None:
+        for h in households[i::clients]:
+            if h.send("POST", "/vote/confirm", [("choice", "HD"), ("choice", "IMMD")]) == 303:
+                ok[i] += 1
+
+    seconds = run_clients(clients, confirm)
+    return seconds, sum(ok)
+
+
+def bench_bare(port: int, hmacs: list[str], clients: int) -> tuple[float, int]:
+    ok = [0] * clients
+
+    def post(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for digest in hmacs[i::clients]:
+            conn.request("POST", "/burn", body=digest)
+            response = conn.getresponse()
+            response.read()
+            ok[i] += response.status == 200
+
+    seconds = run_clients(clients, post)
+    return seconds, sum(ok)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ballots", type=int, default=6000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, scratch_database("postgresql", Path(tmp)) as url:
+        print(f"preparing {args.ballots:,} codes ...", file=sys.stderr)
+        codes = prepare(url, 2 * args.ballots)
+        app_codes, bare_codes = codes[: args.ballots], codes[args.ballots:]
+        server = gunicorn("app:app", 8701, url, args.workers, args.threads)
+        try:
+            seconds, stored = bench_app(8701, app_codes, args.clients)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait()
+        from awards.voting.codes import code_hmac
+
+        hmacs = [code_hmac(PEPPER.encode(), c) for c in bare_codes]
+        bare = gunicorn("benchmarks.bare_vote:app", 8702, url, args.workers, args.threads)
+        try:
+            bare_seconds, bare_stored = bench_bare(8702, hmacs, args.clients)
+        finally:
+            bare.send_signal(signal.SIGTERM)
+            bare.wait()
+    app_rate, bare_rate = stored / seconds, bare_stored / bare_seconds
+    print(f"vote endpoint (gunicorn {args.workers}x{args.threads} gthread, PostgreSQL): "
+          f"{stored:,} ballots in {seconds:.2f} s = {app_rate:,.0f} ballots/s")
+    print(f"bare endpoint (same two SQL statements): {bare_stored:,} in {bare_seconds:.2f} s "
+          f"= {bare_rate:,.0f}/s")
+    print(f"ratio app/bare = {app_rate / bare_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()
