@@ -200,17 +200,16 @@ def csv_writer(out: Path) -> Callable:
 
 def write_letters_pdf_file(campaign: Campaign, letters, pdf: Path) -> None:
     """The print-ready PDF, with a progress bar on stderr."""
-    from .voting.letter_files import write_pdf
+    from .voting.letter_files import write_pdf_file
 
-    with pdf.open("wb") as stream, click.progressbar(length=len(letters), label="letters PDF",
-                                                     file=sys.stderr) as bar:
+    with click.progressbar(length=len(letters), label="letters PDF", file=sys.stderr) as bar:
         done = [0]
 
         def progress(count: int) -> None:
             bar.update(count - done[0])
             done[0] = count
 
-        write_pdf(campaign, letters, stream, progress)
+        write_pdf_file(campaign, letters, pdf, progress)
     say(f"wrote {pdf}")
 
 

@@ -24,7 +24,7 @@ from ..voting.households import (
     purge_addresses,
     reissue_code,
 )
-from ..voting.letter_files import csv_deliverer, read_letters_csv, write_pdf
+from ..voting.letter_files import csv_deliverer, read_letters_csv, write_pdf_file
 from ..forms import EmptyForm
 from . import bp
 from .forms import FrameForm, PaperForm, ReissueForm, SampleForm
@@ -118,8 +118,8 @@ def _start_pdf_job(campaign, csv_path, total: int) -> Job:
         from ..models import Campaign
 
         current = db.session.get(Campaign, campaign_id)
-        with (csv_path.with_suffix(".pdf")).open("wb") as stream:
-            write_pdf(current, read_letters_csv(csv_path), stream, progress)
+        write_pdf_file(current, read_letters_csv(csv_path), csv_path.with_suffix(".pdf"),
+                       progress)
         return pdf_name
 
     return start_job(campaign.id, "letters_pdf", total, current_user.username, work)
@@ -162,8 +162,7 @@ def codes_reissue(slug: str):
     except AwardsError as exc:
         form.household_id.errors.append(str(exc))
         return _households_page(campaign, 422, reissue_form=form)
-    with path.with_suffix(".pdf").open("wb") as stream:
-        write_pdf(campaign, [letter], stream)
+    write_pdf_file(campaign, [letter], path.with_suffix(".pdf"))
     flash(_("The old code is void. Print the new letter: %(name)s",
             name=path.with_suffix(".pdf").name), "success")
     return redirect(url_for(".households", slug=slug), code=303)

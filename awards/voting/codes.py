@@ -192,6 +192,8 @@ def normalise_code(text: str) -> str:
     str
         The normalised text (possibly still malformed).
     """
+    if text.isascii() and text.isalnum():  # the common case, without per-character lookups
+        return text.upper().translate(_LOOKALIKES)
     folded = unicodedata.normalize("NFKC", text).upper()
     kept = "".join(char for char in folded if not _is_separator(char))
     return kept.translate(_LOOKALIKES)

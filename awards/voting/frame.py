@@ -18,6 +18,7 @@ from typing import BinaryIO
 FRAME_HEADER = ("household_id", "district", "address")
 MAX_HOUSEHOLD_ID_LENGTH = 64  # households.household_id is String(64)
 UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 FrameRow = tuple[str, str, str | None]
 """``(household_id, district code, address or None)``."""
@@ -45,6 +46,8 @@ class FrameError(ValueError):
 def _decoded_lines(stream: BinaryIO, errors: list[tuple[int, str]]) -> Iterator[str]:
     """Decode one physical line at a time, so a bad byte is reported on its own line."""
     for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith(UTF16_BOMS):
+            raise FrameError([(1, "the file is UTF-16 text; save it as CSV UTF-8")])
         if number == 1 and raw.startswith(UTF8_BOM):
             raw = raw[len(UTF8_BOM):]
         try:
@@ -72,7 +75,8 @@ def _household_id_problem(household_id: str) -> str | None:
     if household_id != household_id.strip():
         return f"household_id {household_id!r} starts or ends with spaces"
     if "," in household_id or not household_id.isprintable():
-        return f"household_id {household_id!r} contains a comma, a line break or a control character"
+        return (f"household_id {household_id!r} contains a comma, a line break or a control "
+                "character")
     return None
 
 
@@ -130,7 +134,9 @@ class _FrameChecker:
             )
 
 
-def _records(reader: Iterator[list[str]], errors: list[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
+def _records(
+    reader: Iterator[list[str]], errors: list[tuple[int, str]]
+) -> Iterator[tuple[int, list[str]]]:
     """``(start line, fields)`` per CSV record; CSV syntax errors are recorded, not raised."""
     end = 0
     while True:

@@ -54,3 +54,20 @@ def write_pdf(campaign: Campaign, letters: Iterable[IssuedLetter], out: BinaryIO
         return_address=config.get("RETURN_ADDRESS", "Award Secretariat\nFreepost"),
         progress=progress,
         vote_by=campaign.voting_closes_at.date() if campaign.voting_closes_at else None)
+
+
+def write_pdf_file(campaign: Campaign, letters: Iterable[IssuedLetter], path: Path,
+                   progress: Callable[[int], None] | None = None) -> int:
+    """Write the letters PDF to ``path`` atomically: a failure part-way leaves no file (the
+    partial output is removed), a success appears at once under its final name."""
+    partial = path.with_name(path.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            pages = write_pdf(campaign, letters, stream, progress)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return pages

@@ -105,7 +105,8 @@ def allocate(n: int, frame_counts: Mapping[str, int]) -> dict[str, int]:
     for code, size in allocation.items():
         if size > frame_counts[code]:
             raise SamplingError(
-                f"district {code}: allocation {size:,} exceeds its {frame_counts[code]:,} households"
+                f"district {code}: allocation {size:,} exceeds its "
+                f"{frame_counts[code]:,} households"
             )
     return {code: allocation[code] for code in sorted(allocation)}
 
