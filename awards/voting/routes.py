@@ -9,7 +9,6 @@ import time
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import get_locale
 
 from ..access import public
 from ..extensions import db, limiter
@@ -48,9 +47,9 @@ def _campaign_for(data: dict) -> Campaign | None:
 
 
 def _sorted_departments(campaign: Campaign):
-    zh = str(get_locale() or "en").startswith("zh")
-    return sorted(eligible_departments(campaign),
-                  key=lambda d: (d.name_zh if zh else d.name_en.lower()))
+    """In English alphabetical order, in both languages: code-point order of Chinese names
+    means nothing to readers, and one order lets a family compare notes."""
+    return sorted(eligible_departments(campaign), key=lambda d: d.name_en.lower())
 
 
 @bp.route("/vote", methods=["GET", "POST"])
@@ -111,12 +110,14 @@ def ballot():
                            departments=_sorted_departments(campaign), form=EmptyForm())
 
 
-@bp.route("/vote/review", methods=["POST"])
+@bp.route("/vote/review", methods=["GET", "POST"])
 @public
 def review():
     data = _vote_session()
     if data is None:
         return redirect(url_for(".start"), code=303)
+    if request.method == "GET":  # a reloaded or restored page: the choices were in the POST
+        return redirect(url_for(".ballot"), code=303)
     campaign = _campaign_for(data)
     form = EmptyForm()
     choices = request.form.getlist("choice")
@@ -140,12 +141,14 @@ def review():
     return render_template("voting/review.html", campaign=campaign, picked=picked, form=form)
 
 
-@bp.route("/vote/confirm", methods=["POST"])
+@bp.route("/vote/confirm", methods=["GET", "POST"])
 @public
 def confirm():
     data = _vote_session()
     if data is None:
         return redirect(url_for(".start"), code=303)
+    if request.method == "GET":
+        return redirect(url_for(".ballot"), code=303)
     campaign = _campaign_for(data)
     form = EmptyForm()
     if not form.validate_on_submit():

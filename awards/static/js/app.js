@@ -38,7 +38,13 @@
       boxes.forEach(function (b) { b.disabled = !b.checked && chosen >= max; });
     }
     counter.hidden = false;
-    boxes.forEach(function (b) { b.addEventListener("change", update); });
+    var error = document.querySelector(".error-summary");
+    boxes.forEach(function (b) {
+      b.addEventListener("change", function () {
+        update();
+        if (error) error.hidden = true;  // the choice is being changed: the old error is stale
+      });
+    });
     form.addEventListener("submit", function () {
       boxes.forEach(function (b) { b.disabled = false; });
     });
@@ -82,4 +88,12 @@
     init();
   }
   document.addEventListener("htmx:afterSettle", init);
+
+  // A boosted form swaps the page in place: nothing tells a screen reader that a new page
+  // came. Move the focus to <main> (tabindex=-1) unless it is already inside it (htmx keeps
+  // it on a field with the same id, e.g. the code field with its error).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var main = document.getElementById("main");
+    if (event.detail.boosted && main && !main.contains(document.activeElement)) main.focus();
+  });
 })();
