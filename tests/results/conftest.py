@@ -1,0 +1,160 @@
+"""Fixtures for the results tests: the SPEC section 6 worked example as a real campaign
+(config file, ballots in the ballot table, judges' scores through the paper import)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import insert
+
+from awards.extensions import db
+from awards.models import Ballot, Campaign
+from awards.voting.codes import ballot_id
+
+from ..scoring.worked_example import (
+    FINAL_SCORES,
+    PATTERN_COUNTS,
+    PRELIMINARY_SCORES,
+    SEED,
+)
+
+EXAMPLE_CONFIG = """
+[campaign]
+slug = "example"
+name_en = "Worked example"
+name_zh = "示例"
+max_choices = 3
+finalists = 3
+bootstrap = 2000
+entries_required = false
+
+[[awards]]
+name_en = "Grand Award"
+name_zh = "大獎"
+places = 1
+
+[[awards]]
+name_en = "Gold Award"
+name_zh = "金獎"
+places = 1
+
+[[districts]]
+code = "KT"
+name_en = "Kwun Tong"
+name_zh = "觀塘"
+households = 247592
+
+[[districts]]
+code = "ST"
+name_en = "Sha Tin"
+name_zh = "沙田"
+households = 246425
+
+[[districts]]
+code = "IS"
+name_en = "Islands"
+name_zh = "離島"
+households = 67104
+""" + "".join(f"""
+[[departments]]
+code = "{code}"
+name_en = "Department {code}"
+name_zh = "{zh}部門"
+""" for code, zh in zip("ABCDE", "甲乙丙丁戊")) + """
+[[criteria]]
+round = "preliminary"
+code = "overall"
+name_en = "Overall service"
+name_zh = "整體服務"
+weight = 1.0
+max = 100
+
+[[criteria]]
+round = "final"
+code = "impact"
+name_en = "Impact"
+name_zh = "影響"
+weight = 1.0
+max = 100
+
+[[judges]]
+username = "j1"
+name = "Judge One"
+conflicts = ["E"]
+
+[[judges]]
+username = "j2"
+name = "Judge Two"
+
+[[judges]]
+username = "j3"
+name = "Judge Three"
+"""
+DISTRICT_ORDER = ("KT", "ST", "IS")
+
+
+def add_ballots(campaign: Campaign, counts: dict[tuple[str, ...], tuple[int, ...]],
+                spoilt: dict[str, int] | None = None) -> None:
+    """Insert ballots straight into the ballot table (as the vote and paper import do)."""
+    district_ids = {d.code: d.id for d in campaign.districts}
+    today = dt.date(2026, 3, 1)
+    rows = []
+    for pattern, per_district in counts.items():
+        for code, count in zip(DISTRICT_ORDER, per_district):
+            rows += [{"id": ballot_id(), "campaign_id": campaign.id,
+                      "district_id": district_ids[code], "choices": ";".join(sorted(pattern)),
+                      "channel": "web", "status": "valid", "day": today}
+                     for _ in range(count)]
+    for code, count in (spoilt or {}).items():
+        rows += [{"id": ballot_id(), "campaign_id": campaign.id,
+                  "district_id": district_ids[code], "choices": "", "channel": "paper",
+                  "status": "spoilt", "day": today} for _ in range(count)]
+    db.session.execute(insert(Ballot), rows)
+    db.session.commit()
+
+
+def example_sheet(final: bool = True) -> str:
+    """The worked example's scores as a paper score sheet (one criterion out of 100, so the
+    score is the scorecard value y)."""
+    lines = ["round,judge,department,criterion,score"]
+    for judge, row in PRELIMINARY_SCORES.items():
+        for department, y in row.items():
+            lines.append(f"preliminary,j{judge[1:]},{department},overall,{y}")
+    if final:
+        for department, ys in FINAL_SCORES.items():
+            for i, y in enumerate(ys, start=1):
+                lines.append(f"final,j{i},{department},impact,{y}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def example(app) -> Campaign:
+    """The worked example campaign with its ballots (2 spoilt returns in IS), no scores."""
+    from awards.campaigns.config_file import parse_config
+    from awards.campaigns.services import load_campaign_config
+
+    campaign, _created, _notes = load_campaign_config(parse_config(EXAMPLE_CONFIG))
+    campaign.seed = SEED
+    db.session.commit()
+    add_ballots(campaign, PATTERN_COUNTS, spoilt={"IS": 2})
+    return campaign
+
+
+@pytest.fixture
+def scored(example) -> Campaign:
+    """The worked example with every preliminary and final score imported."""
+    from awards.results.scores_import import import_scores
+
+    import_scores(example, example_sheet())
+    return example
+
+
+@pytest.fixture
+def signed_in(client, make_user):
+    """A client signed in as an organiser."""
+    from ..conftest import PASSWORD
+
+    make_user("organiser", "olivia")
+    client.signin("olivia", PASSWORD)
+    return client

@@ -1,0 +1,66 @@
+"""Charts are SVG built in Python: accessible, escaped, no inline style or script."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from awards.results import charts
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _public_chart():
+    rows = [charts.ShareRow("Immigration Department", 0.30, 0.32, 0.29, 0.35, "tip A"),
+            charts.ShareRow("<script>入境事務處</script>", 0.40, 0.38, 0.35, 0.41)]
+    return charts.public_shares_chart(rows, title="Shares & CIs", desc="One sentence.",
+                                      weighted_label="Weighted", raw_label="Raw",
+                                      axis_label="Share")
+
+
+def test_svg_is_accessible_well_formed_and_escaped():
+    svg = str(charts.to_svg(_public_chart()))
+    root = ET.fromstring(svg)
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == "chart-public-title chart-public-desc"
+    assert root.find(f"{SVG}title").text == "Shares & CIs"
+    assert root.find(f"{SVG}desc").text == "One sentence."
+    assert "<script>" not in svg and "style=" not in svg
+    assert "&lt;script&gt;入境事務處" in svg
+    # one group per department with its tooltip
+    assert next(g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g")) == "<script>入境事務處</script>"
+
+
+def test_largest_weighted_share_first_and_axis_covers_intervals():
+    chart = _public_chart()
+    groups = [item for item in chart.items if isinstance(item, charts.Group)]
+    assert groups[0].title.startswith("<script>")
+    ticks = [i.text for i in chart.items if isinstance(i, charts.Text) and i.text.endswith("%")]
+    assert ticks[0] == "0%" and int(ticks[-1][:-1]) >= 41
+
+
+def test_combined_chart_draws_the_cut_after_the_last_finalist():
+    rows = [charts.CombinedRow("A", 62.5, True), charts.CombinedRow("B", 55.0, True),
+            charts.CombinedRow("C", 40.0, False)]
+    chart = charts.combined_chart(rows, title="t", desc="d", finalist_label="Finalist",
+                                  other_label="Other", cut_label="cut 0.75", axis_label="T")
+    dashed = [i for i in chart.items if isinstance(i, charts.Line) and i.dash]
+    assert len(dashed) == 1
+    assert dashed[0].y1 == charts.TOP + 2 * charts.ROW + charts.CUT_BAND / 2
+    assert any(isinstance(i, charts.Text) and i.text == "cut 0.75" for i in chart.items)
+
+
+def test_label_column_fits_the_labels():
+    assert charts.label_width(["甲部門"]) == charts.MIN_LABEL_WIDTH
+    assert charts.label_width(["Agriculture, Fisheries and Conservation Department"]) \
+        >= charts.LABEL_WIDTH - 10
+
+
+def test_long_labels_are_shortened():
+    label = charts.fit_label("Agriculture, Fisheries and Conservation Department")
+    assert label.endswith("…") and charts.text_em(label) <= charts.MAX_LABEL_EM
+    assert charts.fit_label("漁農自然護理署") == "漁農自然護理署"
+
+
+def test_nice_steps():
+    assert charts.nice_step(0.45) == 0.1
+    assert charts.nice_step(30) == 5

@@ -1,0 +1,257 @@
+"""Organiser results page, compute button, exports and the public page (plain and htmx)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from awards.audit.service import chain_events
+from awards.extensions import db
+from awards.models import Department, ResultVersion
+from awards.results.services import compute_campaign_results
+
+from ..conftest import PASSWORD
+
+HX = {"HX-Request": "true"}
+PAGE = "/organiser/c/example/results"
+
+
+@pytest.fixture
+def computed(scored):
+    scored.bootstrap = 200
+    db.session.commit()
+    compute_campaign_results(scored, actor="olivia")
+    return scored
+
+
+def assert_safe_html(html: str) -> None:
+    """The CSP forbids inline styles and inline scripts."""
+    assert "style=" not in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+def test_organiser_page_shows_every_part(signed_in, computed, headers):
+    response = signed_in.get(PAGE, headers=headers)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert_safe_html(html)
+    assert ("<!doctype html>" in html) == (not headers)
+    assert 'id="results-page"' in html
+    for text in ("Public vote", "Best Public Image Award", "not statistically conclusive",
+                 "% of resamples another department came first", "Judge effects",
+                 "J01", "+7.71", "Combined ranking", "Finalist cut", "0.7079",
+                 "Sensitivity of the finalists", "Final round and awards", "Grand Award",
+                 "Department B", "Compute results again", "export.xlsx", "export.pdf"):
+        assert text in html, text
+    assert html.count('role="img"') == 3 and html.count("<desc") == 3
+    assert "j1" not in re.sub(r"<[^>]+>", "", html).split()  # usernames stay private
+
+
+def test_organiser_page_in_chinese(signed_in, computed):
+    response = signed_in.get(PAGE, headers={"Accept-Language": "zh-HK"})
+    html = response.get_data(as_text=True)
+    assert "乙部門" in html and "大獎" in html
+    assert 'lang="zh-Hant-HK"' in html
+
+
+def test_page_before_any_result(signed_in, example):
+    response = signed_in.get(PAGE)
+    assert response.status_code == 200
+    assert "No results have been computed" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+def test_compute_button(signed_in, scored, headers):
+    scored.bootstrap = 100
+    db.session.commit()
+    signed_in.get(PAGE)
+    response = signed_in.post(PAGE + "/compute", headers=headers)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(PAGE)
+    assert db.session.scalar(select(ResultVersion.computed_by)) == "olivia"
+    page = signed_in.get(PAGE, headers=headers).get_data(as_text=True)
+    assert "Results version 1 computed." in page
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+def test_compute_error_is_shown(signed_in, example, headers):
+    signed_in.get(PAGE)
+    response = signed_in.post(PAGE + "/compute", headers=headers)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "The results could not be computed." in html
+    assert "fewer than 2 complete preliminary scorecard" in html
+    assert ("<!doctype html>" in html) == (not headers)
+
+
+def test_compute_needs_csrf(signed_in, scored):
+    response = signed_in.client.post(PAGE + "/compute", data={})
+    assert response.status_code == 400
+    assert db.session.scalar(select(ResultVersion)) is None
+
+
+def test_recompute_after_publication_needs_reason(signed_in, computed):
+    computed.state = "published"
+    db.session.commit()
+    page = signed_in.get(PAGE).get_data(as_text=True)
+    assert 'name="reason"' in page
+    response = signed_in.post(PAGE + "/compute")
+    assert response.status_code == 409
+    assert "give a reason" in response.get_data(as_text=True)
+    response = signed_in.post(PAGE + "/compute", {"reason": "late paper returns"})
+    assert response.status_code == 303
+    assert db.session.scalar(select(ResultVersion.reason).where(ResultVersion.version == 2)) \
+        == "late paper returns"
+
+
+def test_auditor_reads_but_cannot_compute(client, make_user, computed):
+    make_user("auditor", "audrey")
+    client.signin("audrey", PASSWORD)
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "Best Public Image" in html and "Compute results" not in html
+    assert client.post(PAGE + "/compute").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["judge", "coordinator"])
+def test_other_staff_are_refused(client, make_user, computed, role):
+    make_user(role, "someone", department="A" if role == "coordinator" else None)
+    client.signin("someone", PASSWORD)
+    assert client.get(PAGE).status_code == 403
+    assert client.get(PAGE + "/export.csv").status_code == 403
+
+
+def test_anonymous_is_asked_to_sign_in(client, computed):
+    response = client.get(PAGE)
+    assert response.status_code in (302, 401)
+    assert client.get(PAGE + "/export.pdf").status_code in (302, 401)
+
+
+def test_earlier_version_and_unknown_version(signed_in, computed):
+    compute_campaign_results(computed)
+    html = signed_in.get(PAGE + "?version=1").get_data(as_text=True)
+    assert "An earlier version" in html
+    assert signed_in.get(PAGE + "?version=9").status_code == 404
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+@pytest.mark.parametrize("fmt,mimetype,magic", [
+    ("csv", "text/csv", b"\xef\xbb\xbfrank,department"),
+    ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK"),
+    ("pdf", "application/pdf", b"%PDF"),
+])
+def test_exports_download(signed_in, computed, fmt, mimetype, magic, headers):
+    response = signed_in.get(f"{PAGE}/export.{fmt}", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="example-results-v1.{fmt}"')
+    assert response.data.startswith(magic)
+    assert chain_events("example")[-1].action == "results_exported"
+
+
+def test_xlsx_has_the_four_sheets(signed_in, computed):
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(signed_in.get(PAGE + "/export.xlsx").data))
+    assert book.sheetnames == ["public", "judges", "combined", "final"]
+    combined = list(book["combined"].iter_rows(values_only=True))
+    assert combined[0][:2] == ("rank", "department") and combined[1][1] == "B"
+    final = list(book["final"].iter_rows(values_only=True))
+    assert final[1][1] == "B" and final[1][6] == "Grand Award" and final[1][7] == "大獎"
+
+
+def test_csv_has_ranking_and_shares_and_escapes_formulas(signed_in, computed):
+    dept = db.session.scalar(select(Department).where(Department.code == "B"))
+    dept.name_en = "=HYPERLINK(\"http://evil\")"
+    dept.name_zh = "@SUM(1)"
+    db.session.commit()
+    text = signed_in.get(PAGE + "/export.csv").data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["department"] for r in rows] == ["B", "A", "D", "E", "C"]
+    first = rows[0]
+    assert first["name_en"].startswith("'=") and first["name_zh"] == "'@SUM(1)"
+    assert first["finalist"] == "yes" and first["award"] == "Grand Award"
+    assert float(first["weighted_share"]) == pytest.approx(0.393998, abs=1e-6)
+    assert float(rows[4]["combined"]) < 0  # numbers stay numbers
+
+
+def test_pdf_has_chinese_font_and_charts(signed_in, computed):
+    data = signed_in.get(PAGE + "/export.pdf", headers={"Accept-Language": "zh-HK"}).data
+    assert data.startswith(b"%PDF") and len(data) > 5000
+
+
+def test_unknown_export_format(signed_in, computed):
+    assert signed_in.get(PAGE + "/export.doc").status_code == 404
+
+
+def test_export_without_results(signed_in, example):
+    assert signed_in.get(PAGE + "/export.csv").status_code == 404
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+def test_public_page_is_404_until_published(client, computed, headers):
+    assert client.get("/results/example", headers=headers).status_code == 404
+    computed.state = "finalists_announced"
+    db.session.commit()
+    assert client.get("/results/example", headers=headers).status_code == 404
+    computed.state = "published"
+    db.session.commit()
+    response = client.get("/results/example", headers=headers)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert_safe_html(html)
+    assert ("<!doctype html>" in html) == (not headers)
+    for text in ("Grand Award", "Department B", "Best Public Image Award",
+                 "not statistically conclusive", "/verify/example", 'role="img"'):
+        assert text in html, text
+    assert "Judge effects" not in html
+
+
+def test_public_page_lists_versions(client, computed):
+    first = db.session.scalar(select(ResultVersion))
+    first.published_at = first.computed_at
+    computed.state = "published"
+    db.session.commit()
+    compute_campaign_results(computed, reason="corrected census total")
+    html = client.get("/results/example").get_data(as_text=True)
+    assert "corrected census total" in html and "?version=1" in html
+    old = client.get("/results/example?version=1").get_data(as_text=True)
+    assert "which has been replaced" in old
+    assert client.get("/results/example?version=7").status_code == 404
+
+
+def test_public_page_unknown_campaign(client):
+    assert client.get("/results/nothing").status_code == 404
+
+
+def test_results_styles_are_in_the_app_stylesheet(client):
+    response = client.get("/static/css/app.css")
+    assert response.status_code == 200 and response.mimetype == "text/css"
+    assert ".results" in response.get_data(as_text=True)
+
+
+def test_without_bootstrap_or_final_round(signed_in, example):
+    """Diagnostics switched off and no final-round scores yet: every view still renders."""
+    from awards.results.scores_import import import_scores
+
+    from .conftest import example_sheet
+
+    example.bootstrap = 0
+    example.finalists = 5  # every department is a finalist: no cut line
+    db.session.commit()
+    import_scores(example, example_sheet(final=False))
+    compute_campaign_results(example)
+    html = signed_in.get(PAGE).get_data(as_text=True)
+    assert "No resampling was run" in html
+    assert "The final round has not been scored yet" in html
+    assert "Finalist cut:" not in html
+    for fmt in ("csv", "xlsx", "pdf"):
+        assert signed_in.get(f"{PAGE}/export.{fmt}").status_code == 200
+    example.state = "published"
+    db.session.commit()
+    assert signed_in.get("/results/example").status_code == 200
