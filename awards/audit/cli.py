@@ -1,0 +1,83 @@
+"""``flask awards publish`` and ``flask awards export`` (SPEC section 8).
+
+Messages go to stderr; bad input exits 1 with a one-line reason and writes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def register(group: click.Group) -> None:
+    """Attach the publication commands to the ``flask awards`` group."""
+    group.add_command(publish_command)
+    group.add_command(export_command)
+
+
+@click.command("publish")
+@click.argument("slug")
+@click.option("--reason", default="",
+              help="Publish a correction: recompute as a new version with this reason "
+                   "(only after publication; earlier versions stay visible).")
+def publish_command(slug: str, reason: str) -> None:
+    """Freeze, sign and publish the results."""
+    from ..cli import reports_errors
+
+    reports_errors(_publish)(slug, reason)
+
+
+def _publish(slug: str, reason: str) -> None:
+    from ..cli import get_campaign, say
+    from .publish import publish, republish
+
+    campaign = get_campaign(slug)
+    if reason.strip() and campaign.state == "published":
+        version = republish(campaign, reason)
+        say(f"published corrected results version {version.version} of '{slug}' "
+            f"(reason: {version.reason})")
+    else:
+        version = publish(campaign)
+        say(f"published results version {version.version} of '{slug}'")
+    say(f"inputs digest {version.inputs_digest}")
+    click.echo(f"public key {campaign.signing_public_key}")
+
+
+@click.command("export")
+@click.argument("slug")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the audit bundle (.zip).")
+@click.option("--no-check", is_flag=True,
+              help="Skip the self-check with the offline verifier.")
+def export_command(slug: str, out: Path, no_check: bool) -> None:
+    """Write the signed audit bundle of the published results."""
+    from ..cli import reports_errors
+
+    reports_errors(_export)(slug, out, no_check)
+
+
+def _export(slug: str, out: Path, no_check: bool) -> None:
+    from ..cli import get_campaign, say
+    from ..exceptions import AwardsError
+    from .bundle import build_bundle, record_export
+    from .verify import verify_bundle
+
+    campaign = get_campaign(slug)
+    bundle = build_bundle(campaign)
+    if not no_check:
+        say("checking the bundle with the offline verifier ...")
+        problems = verify_bundle(bundle.data, campaign.signing_public_key)
+        if problems:
+            raise AwardsError("the bundle does not verify: " + "; ".join(problems[:5])
+                              + (f" (and {len(problems) - 5} more)" if len(problems) > 5
+                                 else ""))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(bundle.data)
+    except OSError as exc:
+        raise AwardsError(f"cannot write {out}: {exc.strerror}") from None
+    record_export(campaign, bundle)
+    say(f"wrote {out} (results version {bundle.version}, {len(bundle.data):,} bytes)")
+    say(f"manifest SHA-256 {bundle.manifest_sha256}")
+    say(f"verify with: python -m awards.audit.verify {out} --public-key {bundle.public_key}")

@@ -1,0 +1,198 @@
+"""Publication (SPEC sections 2 and 7): freeze, sign and publish the results.
+
+``publish`` turns the latest computed result of a campaign in ``final_judging`` into
+version-of-record: the campaign moves to ``published``, receives its Ed25519 signing key and
+the audit log records ``published`` with the version, its inputs digest and the public key.
+From then on ballots, scores and results are frozen (:func:`ensure_not_published`); a
+correction is a new numbered version with a reason (:func:`republish`), earlier versions stay
+visible.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from ..audit.service import current_actor, record
+from ..exceptions import InvalidInput, LifecycleError
+from ..extensions import db
+from ..models import AuditEvent, Campaign, ResultVersion
+from ..models.base import utcnow
+from .signing import ensure_campaign_key
+
+PUBLISHED_ACTION = "published"
+
+
+def ensure_not_published(campaign: Campaign, what: str) -> None:
+    """Refuse a change to ``what`` once the campaign is published (SPEC section 2).
+
+    Raises
+    ------
+    FrozenError
+        After recording the refused change in the campaign's audit log (committed).
+    """
+    from ..campaigns.services import refuse
+
+    if campaign.state == "published":
+        raise refuse(campaign, what, f"'{campaign.slug}' is published: its {what} are frozen "
+                     "and cannot change")
+
+
+def latest_result(campaign: Campaign) -> ResultVersion | None:
+    """The most recently computed result version, published or not."""
+    return db.session.scalar(
+        select(ResultVersion).where(ResultVersion.campaign_id == campaign.id)
+        .order_by(ResultVersion.version.desc()).limit(1))
+
+
+def published_versions(campaign: Campaign) -> list[ResultVersion]:
+    """Published versions, oldest first (version 1 stays visible after a correction)."""
+    return list(db.session.scalars(
+        select(ResultVersion).where(ResultVersion.campaign_id == campaign.id,
+                                    ResultVersion.published_at.is_not(None))
+        .order_by(ResultVersion.version)))
+
+
+def current_published(campaign: Campaign) -> ResultVersion | None:
+    """The published version of record: the newest published one (None before publication)."""
+    if campaign.state != "published":
+        return None
+    versions = published_versions(campaign)
+    return versions[-1] if versions else None
+
+
+def publication_event(campaign: Campaign, version: int) -> AuditEvent | None:
+    """The ``published`` audit event of a result version, if recorded."""
+    for event in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.chain == campaign.slug,
+                                     AuditEvent.action == PUBLISHED_ACTION)
+            .order_by(AuditEvent.seq.desc())):
+        if json.loads(event.data).get("version") == version:
+            return event
+    return None
+
+
+def record_publication(campaign: Campaign, version: ResultVersion, *,
+                       actor: str | None = None, reason: str = "") -> AuditEvent:
+    """Record ``published`` for ``version`` (the caller commits): version, inputs digest and
+    the campaign's public key, so the audit log binds the signed bundle to the key."""
+    data: dict[str, Any] = {"version": version.version, "inputs_digest": version.inputs_digest,
+                            "public_key": ensure_campaign_key(campaign)}
+    if reason:
+        data["reason"] = reason
+    return record(PUBLISHED_ACTION, campaign.slug, data, chain=campaign.slug,
+                  actor=actor or current_actor())
+
+
+def ensure_publication_recorded(campaign: Campaign, version: ResultVersion) -> None:
+    """A version published by recomputing with a reason outside :func:`republish` gets its
+    ``published`` event when it is first exported (committed)."""
+    if publication_event(campaign, version.version) is None:
+        record_publication(campaign, version, actor="system", reason=version.reason)
+        db.session.commit()
+
+
+def check_results_current(campaign: Campaign, version: ResultVersion) -> None:
+    """Refuse to publish results computed from other data than the campaign holds now.
+
+    Raises
+    ------
+    LifecycleError
+        Naming both digests.
+    """
+    from ..results.services import load_scoring_data
+
+    digest = load_scoring_data(campaign).digest
+    if digest != version.inputs_digest:
+        raise LifecycleError(
+            f"results version {version.version} of '{campaign.slug}' was computed from other "
+            f"data (inputs digest {version.inputs_digest[:12]}…, now {digest[:12]}…): "
+            "compute the results again before publishing")
+
+
+def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:
+    """Publish the latest computed result (SPEC sections 2 and 7).
+
+    Parameters
+    ----------
+    campaign : Campaign
+        In ``final_judging``, with a computed result that includes the final round and
+        matches the campaign's current data.
+    actor : str, optional
+        Who publishes (default: the signed-in user, or ``system``).
+
+    Returns
+    -------
+    ResultVersion
+        The published version (committed).
+
+    Raises
+    ------
+    FrozenError
+        The campaign is already published (recorded as a refused change).
+    LifecycleError
+        Wrong state, no result, no final round in the result, or stale results.
+    """
+    actor = actor or current_actor()
+    if campaign.state == "published":
+        version = current_published(campaign)
+        from ..campaigns.services import refuse
+
+        raise refuse(campaign, "publish",
+                     f"'{campaign.slug}' is already published (results version "
+                     f"{version.version if version else '?'}); a correction is published as "
+                     "a new version with a reason (flask awards publish SLUG --reason …)")
+    if campaign.state != "final_judging":
+        raise LifecycleError(f"results are published from 'final_judging'; '{campaign.slug}' "
+                             f"is in '{campaign.state}'")
+    version = latest_result(campaign)
+    if version is None:
+        raise LifecycleError(f"'{campaign.slug}' has no computed results: compute them first "
+                             "(flask awards results SLUG)")
+    if not json.loads(version.results_json).get("final"):
+        raise LifecycleError(f"results version {version.version} has no final-round result: "
+                             "compute the results again once every finalist's final-round "
+                             "scorecards are submitted")
+    check_results_current(campaign, version)
+    now = utcnow()
+    version.published_at = now
+    campaign.state = "published"
+    campaign.published_at = now
+    record("phase_changed", campaign.slug, {"from": "final_judging", "to": "published"},
+           chain=campaign.slug, actor=actor)
+    record_publication(campaign, version, actor=actor)
+    db.session.commit()
+    return version
+
+
+def republish(campaign: Campaign, reason: str, actor: str | None = None) -> ResultVersion:
+    """Publish a correction: recompute as version N+1 with ``reason`` and publish it.
+
+    Earlier versions keep their values and stay visible; the same signing key signs the
+    corrected bundle.
+
+    Raises
+    ------
+    LifecycleError
+        The campaign is not published yet.
+    InvalidInput
+        Without a reason, or when the engine cannot compute the results.
+    """
+    from ..results.services import compute_campaign_results
+
+    reason = (reason or "").strip()
+    actor = actor or current_actor()
+    if campaign.state != "published":
+        raise LifecycleError(f"'{campaign.slug}' is not published yet: publish it first "
+                             "(a correction needs a published result to correct)")
+    if not reason:
+        raise InvalidInput("give the reason for the corrected version (--reason …)")
+    version = compute_campaign_results(campaign, actor, reason=reason)
+    if version.published_at is None:
+        version.published_at = utcnow()
+    record_publication(campaign, version, actor=actor, reason=reason)
+    db.session.commit()
+    return version
+

@@ -1,0 +1,109 @@
+"""The verifier runs as a copy of its single file in a fresh virtual environment that holds
+only numpy (SPEC section 7: no Flask, no database, no awards package, no cryptography)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import numpy
+import pytest
+
+from awards.audit import verify
+
+from .test_verify_mutations import rezip
+
+
+@pytest.fixture(scope="session")
+def numpy_only_python(tmp_path_factory) -> Path:
+    """A venv with only numpy (the project's version: the bootstrap stream is numpy's)."""
+    root = tmp_path_factory.mktemp("numpy-only")
+    env_dir = root / "venv"
+    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    requirement = f"numpy=={numpy.__version__}"
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    cache = Path(os.environ.get("PIP_FIND_LINKS", ""))
+    attempts = ([[*pip, "--no-index", "--find-links", str(cache), requirement]]
+                if cache.is_dir() and str(cache) != "." else [])
+    attempts.append([*pip, requirement])
+    for command in attempts:
+        if subprocess.run(command, capture_output=True, timeout=300, check=False).returncode == 0:
+            break
+    else:
+        pytest.skip(f"cannot install {requirement} into a fresh venv (no index reachable)")
+    listed = subprocess.run([str(python), "-m", "pip", "list", "--format=freeze"],
+                            capture_output=True, text=True, check=True).stdout
+    installed = {line.split("==")[0].lower() for line in listed.splitlines()}
+    assert installed <= {"numpy", "pip", "setuptools", "wheel"}, installed
+    return python
+
+
+@pytest.fixture
+def copied_verifier(tmp_path) -> Path:
+    """verify.py copied alone into an empty folder, away from the repository."""
+    target = tmp_path / "auditor" / "verify.py"
+    target.parent.mkdir()
+    shutil.copy(verify.__file__, target)
+    return target
+
+
+def run(python: Path, script: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1"}
+    return subprocess.run([str(python), "-I", str(script), *args], capture_output=True,
+                          text=True, cwd=script.parent, env=env, timeout=120, check=False)
+
+
+def test_copy_verifies_the_worked_example(numpy_only_python, copied_verifier, worked_bundle):
+    bundle = copied_verifier.parent / "bundle.zip"
+    bundle.write_bytes(worked_bundle.zip())
+    result = run(numpy_only_python, copied_verifier, "bundle.zip",
+                 "--public-key", worked_bundle.public_key)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == "VERIFIED\n"
+
+
+def test_copy_rejects_a_tampered_bundle(numpy_only_python, copied_verifier, worked_bundle):
+    bundle = copied_verifier.parent / "bundle.zip"
+    bundle.write_bytes(worked_bundle.reseal("ballots.csv", lambda data: data.replace(
+        b",A,web,valid", b",C,web,valid", 1)))
+    result = run(numpy_only_python, copied_verifier, "bundle.zip")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "VERIFIED" not in lines
+    assert any(line.startswith("results.json: public.departments[department=A].count "
+                               "published 395, recomputed 394") for line in lines), lines
+
+
+def test_copy_rejects_an_added_file(numpy_only_python, copied_verifier, worked_bundle):
+    bundle = copied_verifier.parent / "bundle.zip"
+    bundle.write_bytes(rezip(worked_bundle.zip(), extra={"readme.txt": b"trust me"}))
+    result = run(numpy_only_python, copied_verifier, "bundle.zip")
+    assert (result.returncode, result.stdout) == (1, "bundle: unexpected file readme.txt\n")
+
+
+def test_copy_verifies_a_bundle_exported_by_the_app(numpy_only_python, copied_verifier,
+                                                    published, runner):
+    from .test_bundle import cli
+
+    out = copied_verifier.parent / "exported.zip"
+    result = cli(runner, "export", published.campaign.slug, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    checked = run(numpy_only_python, copied_verifier, str(out), "--public-key",
+                  published.campaign.signing_public_key)
+    assert (checked.returncode, checked.stdout) == (0, "VERIFIED\n"), checked.stdout
+
+
+def test_module_form_runs_in_the_project(worked_bundle, tmp_path):
+    """``python -m awards.audit.verify BUNDLE.zip`` as the SPEC writes it."""
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(worked_bundle.zip())
+    root = Path(verify.__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-m", "awards.audit.verify", str(bundle)],
+                            capture_output=True, text=True, cwd=root, timeout=120,
+                            check=False)
+    assert (result.returncode, result.stdout) == (0, "VERIFIED\n"), result.stderr
