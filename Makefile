@@ -37,11 +37,14 @@ run: install
 
 test: install test-sqlite test-postgres
 
+# Two workers: this is a 2-core machine. Each PostgreSQL worker gets its own database.
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n 2
+
 test-sqlite:
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(PYTEST)
 
 test-postgres:
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -p no:cacheprovider
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PYTEST)
 
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o awards/translations/messages.pot .

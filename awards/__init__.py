@@ -164,7 +164,6 @@ def register_template_helpers(app: Flask) -> None:
             "html_lang": html_lang(locale),
             "languages": LANGUAGES,
             "app_version": __version__,
-            "url_endpoints": app.view_functions.keys(),
         }
 
     from .labels import label

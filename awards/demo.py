@@ -17,6 +17,9 @@ from .campaigns.services import load_campaign_config, move_phase, open_voting
 from .exceptions import InvalidInput
 from .extensions import db
 from .models import AuditEvent, Campaign, User, VotingCode
+from .results.demo_scores import add_demo_scores
+from .results.services import compute_campaign_results
+from .voting.ballots import cast_web_ballot
 from .voting.codes import code_hmac, format_code, parse_code
 
 SLUG = "csea-demo"
@@ -196,15 +199,14 @@ def _build(data_dir: Path, work: Path, letters_path: Path,
     issue_codes(campaign, deliver)
     open_voting(campaign)
     cast_demo_votes(campaign, letters_path, rng, progress)
+    add_demo_scores(campaign, rng, progress)
+    progress("computing provisional results (voting is still open) ...")
+    compute_campaign_results(campaign, actor="organiser")
 
 
 def cast_demo_votes(campaign: Campaign, letters_path: Path, rng: random.Random,
                     progress: Callable[[str], None]) -> None:
-    """Some households vote; kept apart so later features can add scores the same way."""
-    try:
-        from .voting.ballots import cast_web_ballot
-    except ImportError:  # the ballot service is not part of this build
-        return
+    """Some households vote on the web, through the same service as the vote pages."""
     letters = read_csv(letters_path)
     departments = [d.code for d in campaign.departments]
     popularity = [rng.random() ** 2 + 0.05 for _ in departments]

@@ -36,12 +36,31 @@ def pytest_sessionstart(session) -> None:
                         "-d", str(ROOT / "awards/translations")], check=True)
 
 
+def worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (``test_gw0``, …),
+    created on first use, so that workers never truncate each other's tables."""
+    from sqlalchemy import create_engine
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base, name = url.rsplit("/", 1)
+    name = f"{name}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": name}).scalar():
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{base}/{name}"
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str | None:
     url = os.environ.get("DATABASE_URL")
     if not url:
         return None
-    url = normalise_database_url(url)
+    url = worker_database(normalise_database_url(url))
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         db.drop_all()

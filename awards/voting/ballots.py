@@ -231,6 +231,9 @@ def import_paper_ballots(campaign: Campaign, stream: BinaryIO, *, dry_run: bool 
     VotingClosed
         Outside the voting window (consistent with the web).
     """
+    from ..audit.publish import ensure_not_published
+
+    ensure_not_published(campaign, "ballots")
     if not voting_is_open(campaign):
         raise VotingClosed("voting is not open: paper returns are accepted only while the "
                            "voting window is open")

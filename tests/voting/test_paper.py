@@ -86,3 +86,15 @@ def test_paper_then_web_and_web_then_paper(open_campaign, letters, runner, tmp_p
 def test_paper_outside_the_window_is_refused(sampled_campaign, letters, runner, tmp_path):
     result = run(runner, write(tmp_path, [f"{letters[0].code},A"]))
     assert result.exit_code == 1 and "voting is not open" in result.stderr
+
+
+def test_paper_after_publication_is_refused_with_audit_event(sampled_campaign, letters, runner,
+                                                              tmp_path):
+    from awards.audit.service import chain_events
+
+    sampled_campaign.state = "published"
+    db.session.commit()
+    result = run(runner, write(tmp_path, [f"{letters[0].code},A"]))
+    assert result.exit_code == 1 and "is published: its ballots are frozen" in result.stderr
+    assert chain_events(sampled_campaign.slug)[-1].action == "change_refused"
+    assert state()[0] == 0
