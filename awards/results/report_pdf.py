@@ -220,7 +220,7 @@ def _tables(kit: _Kit, view: ResultsView) -> list[Any]:
     story += [kit.p(_("Public vote"), kit.h2), kit.p(_public_summary(view), kit.small),
               kit.table(
         [_("Department"), _("Ballots"), _("Raw share"), _("Weighted share"),
-         _("95% interval"), _("P(finalist)"), _("P(best public image)")],
+         _("%(level)s interval", level="95%"), _("P(finalist)"), _("P(best public image)")],
         [[local_name(r["dept"]), f"{r['count']:,}", percent(r["share"]),
           percent(r["weighted_share"]), f"{percent(r['ci95'][0])} – {percent(r['ci95'][1])}",
           percent(r.get("p_finalist"), 0), percent(r.get("p_best_public_image"), 0)]

@@ -198,8 +198,8 @@ def chart_sentences() -> dict[str, str]:
     """The one-sentence explanation printed under each chart."""
     return {
         "public": _("Each bar is a department's share of households naming it, weighted to "
-                    "the district populations, with its 95% confidence interval as a black "
-                    "line; the ring is the raw, unweighted share."),
+                    "the district populations, with its %(level)s confidence interval as a "
+                    "black line; the ring is the raw, unweighted share.", level="95%"),
         "judges": _("The ring is the plain mean of the judges' scores and the dot the score "
                     "after allowing for how strict or lenient each judge was."),
         "combined": _("Public vote and judges' scores combined into one score; departments "
@@ -221,10 +221,11 @@ def public_chart(view: ResultsView) -> charts.Chart:
     ]
     return charts.public_shares_chart(
         rows, title=_("Public vote: share of households naming each department"),
-        desc=_("Bars show each department's weighted share of valid ballots with its 95% "
-               "confidence interval as a black line; rings show the raw, unweighted share. "
-               "Largest weighted share first."),
-        weighted_label=_("Weighted share, 95% interval"), raw_label=_("Raw share"),
+        desc=_("Bars show each department's weighted share of valid ballots with its "
+               "%(level)s confidence interval as a black line; rings show the raw, unweighted "
+               "share. Largest weighted share first.", level="95%"),
+        weighted_label=_("Weighted share, %(level)s interval", level="95%"),
+        raw_label=_("Raw share"),
         axis_label=_("Share of valid ballots naming the department"))
 
 
