@@ -105,11 +105,23 @@ def normalise_database_url(url: str) -> str:
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # SQLAlchemy emits BEGIN itself (below), so the driver must not.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(connection) -> None:
+    """On SQLite every transaction takes the write lock when it begins. A transaction that
+    read under a deferred BEGIN cannot write once another has committed (its snapshot is
+    stale), and two of them would read the same audit-chain head. SQLite suits a single
+    office; PostgreSQL is the production database."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -24,6 +24,12 @@ class LiveServer:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> LiveServer:
+        # On SQLite every transaction holds the write lock; the test thread must not keep
+        # one open while the server's threads work (read what you need before, or end the
+        # read with db.session.rollback()).
+        from awards.extensions import db
+
+        db.session.rollback()
         self.thread.start()
         return self
 

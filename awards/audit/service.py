@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ..extensions import db
 from ..models import AuditEvent
@@ -34,15 +34,20 @@ def record(
 ) -> AuditEvent:
     """Append one event to ``chain`` inside the current transaction (the caller commits).
 
-    The head is read ``FOR UPDATE`` on PostgreSQL; the ``(chain, seq)`` unique constraint
-    makes a concurrent append fail instead of forking the chain.
+    Appends to one chain are serialised: on PostgreSQL by a transaction-scoped advisory
+    lock on the chain's name (row locks cannot cover an empty chain, and the old head row
+    still qualifies after a concurrent append), on SQLite by the write lock every
+    transaction takes when it begins. The ``(chain, seq)`` unique constraint stays as the
+    last guard against a fork.
     """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:chain))"),
+                           {"chain": chain})
     head = db.session.execute(
         select(AuditEvent.seq, AuditEvent.hash)
         .where(AuditEvent.chain == chain)
         .order_by(AuditEvent.seq.desc())
         .limit(1)
-        .with_for_update()
     ).first()
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     body = {

@@ -94,3 +94,33 @@ def test_any_single_change_breaks_a_pure_chain(payloads, data):
     events[index] = changed
     result = check_chain(events)
     assert not result.ok and result.bad_seq == index + 1
+
+
+def test_concurrent_appends_to_one_chain_all_succeed(app):
+    """Simultaneous state changes (sign-ins, imports) must all be recorded, in one chain."""
+    import threading
+
+    errors: list[Exception] = []
+    start = threading.Barrier(8)
+
+    def append(i: int) -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                record("concurrent", f"s{i}", {"i": i}, chain="busy")
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - the assertion reports it
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=append, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    db.session.expire_all()
+    events = chain_events("busy")
+    assert [e.seq for e in events] == list(range(1, 9))
+    assert verify_stored_chain("busy").ok

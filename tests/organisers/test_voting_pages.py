@@ -64,10 +64,11 @@ def test_frame_sample_codes_and_letters_through_the_pages(client, organiser, cam
 
 def _wait_for_job() -> Job:
     for _ in range(300):
-        db.session.expire_all()
         job = db.session.scalar(select(Job))
-        if job is not None and job.status != "running":
+        status = job.status if job is not None else None
+        if status is not None and status != "running":
             return job
+        db.session.rollback()  # end the read, as a request does, so the job can write
         time.sleep(0.1)
     raise AssertionError("the letters job did not finish")
 
