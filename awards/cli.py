@@ -190,11 +190,29 @@ def codes_group() -> None:
     """One-time voting codes and letters."""
 
 
+def check_output(path: Path | None, *, new: bool) -> None:
+    """Refuse an output path that cannot be written, before anything is issued.
+
+    Raises
+    ------
+    InvalidInput
+        Missing or unwritable folder; an existing file when ``new``.
+    """
+    import os
+
+    if path is None:
+        return
+    folder = path.resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise InvalidInput(f"cannot write {path}: folder {folder} is missing or not writable")
+    if new and path.exists():
+        raise InvalidInput(f"{path} exists; choose a new file (letters are never overwritten)")
+
+
 def csv_writer(out: Path) -> Callable:
     from .voting.letter_files import csv_deliverer
 
-    if out.exists():
-        raise InvalidInput(f"{out} exists; choose a new file (letters are never overwritten)")
+    check_output(out, new=True)
     return csv_deliverer(out, say)
 
 
@@ -225,6 +243,7 @@ def codes_issue(slug: str, out: Path, pdf: Path | None) -> None:
     from .voting.households import issue_codes
 
     campaign = get_campaign(slug)
+    check_output(pdf, new=False)
     letters = issue_codes(campaign, csv_writer(out))
     if pdf is not None:
         write_letters_pdf_file(campaign, letters, pdf)
@@ -241,9 +260,30 @@ def codes_reissue(slug: str, household_id: str, out: Path, pdf: Path | None) -> 
     from .voting.households import reissue_code
 
     campaign = get_campaign(slug)
+    check_output(pdf, new=False)
     letter = reissue_code(campaign, household_id, csv_writer(out))
     if pdf is not None:
         write_letters_pdf_file(campaign, [letter], pdf)
+
+
+@codes_group.command("letters")
+@click.argument("slug")
+@click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="A letters.csv written by 'codes issue' or 'codes reissue'.")
+@click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@reports_errors
+def codes_letters(slug: str, source: Path, pdf: Path) -> None:
+    """Print the letters PDF again from a letters.csv (for example after a printer fault)."""
+    from .voting.codes import CodeTypo
+    from .voting.letter_files import read_letters_csv
+
+    campaign = get_campaign(slug)
+    check_output(pdf, new=False)
+    try:
+        letters = list(read_letters_csv(source))
+    except (OSError, KeyError, UnicodeDecodeError, CodeTypo) as exc:
+        raise InvalidInput(f"cannot read letters from {source}: {exc}") from None
+    write_letters_pdf_file(campaign, letters, pdf)
 
 
 @awards_cli.group("addresses")

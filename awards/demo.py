@@ -18,7 +18,6 @@ from .exceptions import InvalidInput
 from .extensions import db
 from .models import AuditEvent, Campaign, User, VotingCode
 from .results.demo_scores import add_demo_scores
-from .results.services import compute_campaign_results
 from .voting.ballots import cast_web_ballot
 from .voting.codes import code_hmac, format_code, parse_code
 
@@ -199,9 +198,9 @@ def _build(data_dir: Path, work: Path, letters_path: Path,
     issue_codes(campaign, deliver)
     open_voting(campaign)
     cast_demo_votes(campaign, letters_path, rng, progress)
+    # Results are computed once voting closes (exact counts during the vote could link
+    # ballots to households): close it with 'flask awards voting close csea-demo'.
     add_demo_scores(campaign, rng, progress)
-    progress("computing provisional results (voting is still open) ...")
-    compute_campaign_results(campaign, actor="organiser")
 
 
 def cast_demo_votes(campaign: Campaign, letters_path: Path, rng: random.Random,

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from awards.audit.service import chain_events
 from awards.extensions import db
@@ -108,3 +108,56 @@ def test_users_create_refuses_coordinator_without_department(runner, tmp_path):
     assert result.exit_code == 1
     assert "needs --department" in result.stderr
     assert db.session.scalar(select(User)) is None
+
+
+def test_an_invitation_cannot_claim_a_judge_account_waiting_for_its_own(client, campaign, app):
+    from awards.auth.services import create_invitation
+
+    token = create_invitation("judge", name="Someone", actor="olivia")
+    invited = client.__class__(app.test_client())
+    invited.get(f"/invite/{token}")
+    response = invited.post(f"/invite/{token}", {"username": "j01", "password": "x" * 14,
+                                                  "confirm": "x" * 14})
+    assert response.status_code == 200 and "is taken" in response.get_data(as_text=True)
+    j01 = db.session.scalar(select(User).where(User.username == "j01"))
+    assert j01.active is False
+    assert db.session.scalar(select(Invitation.used_at)) is None  # still usable
+
+
+def test_a_named_invitation_activates_that_judge(client, campaign, app):
+    from awards.auth.services import accept_invitation, create_invitation
+
+    token = create_invitation("judge", name="Judge One", username="j01", actor="olivia")
+    user = accept_invitation(token, "ignored", "a long password 1")
+    assert user.username == "j01" and user.active
+
+
+def test_an_invitation_is_used_once_even_when_accepted_twice_at_once(app):
+    import threading
+
+    from awards.auth.services import accept_invitation, create_invitation
+    from awards.exceptions import AwardsError
+
+    token = create_invitation("auditor", name="A", actor="olivia")
+    db.session.rollback()
+    results: list[str] = []
+    start = threading.Barrier(2)
+
+    def accept(name: str) -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                accept_invitation(token, name, "a long password 1")
+                results.append("ok")
+            except AwardsError as exc:
+                results.append(type(exc).__name__)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=accept, args=(n,)) for n in ("aa", "bb")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == ["NotFound", "ok"]
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1

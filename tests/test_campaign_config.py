@@ -114,3 +114,24 @@ def test_every_problem_is_named_at_once():
         parse_config(text)
     assert "ZZ" in str(info.value) and "sum to 0.9" in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_published_chain_names_judges_by_pseudonym_only(app):
+    from awards.audit.service import chain_events
+    from awards.campaigns.services import load_campaign_config
+    from awards.models import Judge
+
+    judges = "".join(f'\n[[judges]]\nusername = "judge-{n:02d}"\nname = "Judge {n}"\n'
+                     f'conflicts = ["{"ABCD"[n % 4]}"]\n' for n in range(1, 9))
+    orders = set()
+    for attempt in range(4):
+        text = MINIMAL_CONFIG.split("[[judges]]")[0].replace(
+            'slug = "csea-test"', f'slug = "csea-test-{attempt}"') + judges
+        campaign, _c, _n = load_campaign_config(parse_config(text))
+        rows = db.session.execute(select(User.username, Judge.pseudonym).join(
+            Judge, Judge.user_id == User.id).where(Judge.campaign_id == campaign.id)).all()
+        assert sorted(p for _u, p in rows) == [f"J{n:02d}" for n in range(1, 9)]
+        orders.add(tuple(p for _u, p in sorted(rows)))
+        for event in chain_events(campaign.slug):
+            assert "judge-0" not in event.subject + event.data
+    assert len(orders) > 1  # pseudonyms do not follow username order

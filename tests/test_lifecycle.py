@@ -83,3 +83,36 @@ def test_organiser_page_shows_phase_and_moves_it(client, organiser, campaign):
 def test_unknown_campaign_is_404(client, organiser):
     client.signin("olivia", PASSWORD)
     assert client.get("/organiser/c/nope").status_code == 404
+
+
+def test_a_window_in_the_config_does_not_open_voting_without_the_freeze(app):
+    from datetime import UTC, datetime, timedelta
+
+    from awards.campaigns.services import voting_is_open
+
+    opens = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = MINIMAL_CONFIG.replace("finalists = 3", f"finalists = 3\nvoting_opens_at = {opens}")
+    campaign, _c, _n = load_campaign_config(parse_config(text))
+    for state in ("entries_open", "entries_closed", "adjudication"):
+        move_phase(campaign, state)
+    assert not voting_is_open(campaign)
+
+
+def _open(campaign):
+    for state in ("entries_open", "entries_closed", "adjudication"):
+        move_phase(campaign, state)
+    campaign.codes_commitment = "0" * 64  # stands for issued codes in this test
+    db.session.commit()
+    open_voting(campaign)
+
+
+@pytest.mark.parametrize("change", [
+    ("finalists = 3", "finalists = 3\nentries_required = false"),
+    ("finalists = 3", "finalists = 3\nvoting_closes_at = 2030-01-01T00:00:00Z"),
+])
+def test_entries_required_and_the_window_are_frozen(campaign, change):
+    _open(campaign)
+    with pytest.raises(FrozenError, match="frozen"):
+        load_campaign_config(parse_config(MINIMAL_CONFIG.replace(*change)))
+    db.session.expire_all()
+    assert campaign.entries_required is True and campaign.voting_closes_at is None

@@ -39,28 +39,38 @@ same data always give the same bytes):
 
 Values are written as stored: the CSV files are data for verifiers and are not escaped for
 spreadsheets (the codes they hold are letters, digits, ``_`` and ``-``).
+
+Building a bundle reads every ballot and signs the manifest, so downloads go through
+:func:`cached_bundle`, which keeps the built bytes in the campaign's exports folder and
+rebuilds only when the published version, the inputs digest or the audit chain's head
+changes. Building never writes to the database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import os
+import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy
+from flask import current_app
 from sqlalchemy import func, select
 
 from .. import __version__
 from ..exceptions import AwardsError
 from ..extensions import db
-from ..models import Ballot, Campaign, ResultVersion, VotingCode
-from .chain import canonical_json
+from ..models import AuditEvent, Ballot, Campaign, ResultVersion, VotingCode
+from .chain import GENESIS, canonical_json
 from .service import chain_events, event_as_dict
 
 SPEC_VERSION = "awards-scoring/1"
@@ -70,7 +80,7 @@ LISTED_FILES = ("config.json", "districts.csv", "sample.json", "ballots.csv", "c
                 "scores.csv", "results.json", "audit_log.jsonl")
 ZIP_ORDER = (MANIFEST, *LISTED_FILES, SIGNATURE)
 FILE_MODE = 0o644 << 16
-GENESIS = "0" * 64
+CACHE_PREFIX = "audit-bundle-"
 
 
 class BundleError(AwardsError):
@@ -88,6 +98,7 @@ class AuditBundle:
     version: int
     manifest_sha256: str
     public_key: str
+    audit_head: Mapping[str, Any] | None = None
 
 
 # --------------------------------------------------------------------------- pure parts
@@ -278,9 +289,9 @@ def results_document(version: ResultVersion) -> dict[str, Any]:
     return json.loads(version.results_json)
 
 
-def bundle_files(campaign: Campaign, version: ResultVersion
-                 ) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """The eight listed files of the bundle and the audit head, from the database.
+def current_data(campaign: Campaign, version: ResultVersion):
+    """The campaign's scoring data (:class:`awards.results.services.ScoringData`), checked
+    against the published version.
 
     Raises
     ------
@@ -295,6 +306,21 @@ def bundle_files(campaign: Campaign, version: ResultVersion
             f"the data of '{campaign.slug}' changed after results version {version.version} "
             f"was published (inputs digest {version.inputs_digest[:12]}… is now "
             f"{data.digest[:12]}…); publish a corrected version with a reason")
+    return data
+
+
+def bundle_files(campaign: Campaign, version: ResultVersion, data=None
+                 ) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The eight listed files of the bundle and the audit head, from the database.
+
+    ``data`` is :func:`current_data` when the caller already holds it.
+
+    Raises
+    ------
+    BundleError
+        When the campaign's data no longer give the published inputs digest.
+    """
+    data = data if data is not None else current_data(campaign, version)
     ballots = ballot_rows(campaign)
     events = [event_as_dict(e) for e in chain_events(campaign.slug)]
     files = {
@@ -317,8 +343,28 @@ def bundle_files(campaign: Campaign, version: ResultVersion
     return files, head
 
 
-def build_bundle(campaign: Campaign) -> AuditBundle:
-    """The signed audit bundle of the campaign's current published version.
+def published_version(campaign: Campaign) -> ResultVersion:
+    """The version a bundle is built for: the current published one.
+
+    Raises
+    ------
+    BundleError
+        Before publication.
+    """
+    from .publish import current_published
+
+    version = current_published(campaign)
+    if version is None:
+        raise BundleError(f"'{campaign.slug}' is not published: publish it before exporting "
+                          "the audit bundle (flask awards publish SLUG)")
+    return version
+
+
+def build_bundle(campaign: Campaign, data=None) -> AuditBundle:
+    """The signed audit bundle of the campaign's current published version, built anew.
+
+    Reads only: the ``published`` event was recorded at publication. ``data`` is
+    :func:`current_data` when the caller already holds it.
 
     Raises
     ------
@@ -327,16 +373,11 @@ def build_bundle(campaign: Campaign) -> AuditBundle:
     awards.audit.signing.SigningKeyError
         When the signing key cannot be used.
     """
-    from .publish import current_published, ensure_publication_recorded
     from .signing import campaign_private_key
 
-    version = current_published(campaign)
-    if version is None:
-        raise BundleError(f"'{campaign.slug}' is not published: publish it before exporting "
-                          "the audit bundle (flask awards publish SLUG)")
+    version = published_version(campaign)
     key = campaign_private_key(campaign)
-    ensure_publication_recorded(campaign, version)
-    files, head = bundle_files(campaign, version)
+    files, head = bundle_files(campaign, version, data)
     meta = {
         "app_version": __version__,
         "numpy_version": numpy.__version__,
@@ -349,10 +390,102 @@ def build_bundle(campaign: Campaign) -> AuditBundle:
     }
     data, manifest = assemble(files, meta, lambda message: key.sign(message).hex(),
                               version.published_at)
-    return AuditBundle(data=data, filename=f"{campaign.slug}-audit-v{version.version}.zip",
+    return AuditBundle(data=data, filename=bundle_filename(campaign, version),
                        version=version.version,
                        manifest_sha256=hashlib.sha256(manifest).hexdigest(),
-                       public_key=campaign.signing_public_key or "")
+                       public_key=campaign.signing_public_key or "", audit_head=head)
+
+
+def bundle_filename(campaign: Campaign, version: ResultVersion) -> str:
+    return f"{campaign.slug}-audit-v{version.version}.zip"
+
+
+# --------------------------------------------------------------------------- cached on disk
+
+
+def audit_head(campaign: Campaign) -> dict[str, Any]:
+    """``{"seq", "hash"}`` of the last event of the campaign's chain (one indexed row)."""
+    row = db.session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == campaign.slug)
+        .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return {"seq": row.seq, "hash": row.hash} if row else {"seq": 0, "hash": GENESIS}
+
+
+def cache_path(campaign: Campaign, version: ResultVersion, inputs_digest: str,
+               head: Mapping[str, Any]) -> Path:
+    """Where the bundle for (version, inputs digest, audit head) is kept: the campaign's
+    exports folder, named by a hash of everything the bundle's bytes depend on."""
+    from ..jobs import exports_dir
+
+    key = canonical_json({"app_version": __version__, "numpy_version": numpy.__version__,
+                          "version": version.version, "inputs_digest": inputs_digest,
+                          "public_key": campaign.signing_public_key,
+                          "audit_head": dict(head)})
+    name = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return exports_dir(campaign.slug) / f"{CACHE_PREFIX}v{version.version}-{name}.zip"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place, so
+    a reader sees the whole file or none.
+
+    Raises
+    ------
+    OSError
+        The temporary file is removed first.
+    """
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                             suffix=".part")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def cached_bundle(campaign: Campaign) -> AuditBundle:
+    """The signed bundle of the current published version, from the exports folder when
+    nothing it depends on changed (an anonymous download must not rebuild and re-sign it).
+
+    The cache key is the published version, the inputs digest of the campaign's data now
+    (so data changed behind the services' back still fails as in :func:`build_bundle`),
+    the audit chain's head (every recorded event changes ``audit_log.jsonl``), the public
+    key and the app and numpy versions. Writes nothing to the database.
+
+    Raises
+    ------
+    BundleError, awards.audit.signing.SigningKeyError
+        As :func:`build_bundle`.
+    """
+    version = published_version(campaign)
+    data = current_data(campaign, version)
+    head = audit_head(campaign)
+    try:
+        body = cache_path(campaign, version, data.digest, head).read_bytes()
+        manifest = zipfile.ZipFile(io.BytesIO(body)).read(MANIFEST)
+    except (OSError, zipfile.BadZipFile, KeyError):
+        pass
+    else:
+        return AuditBundle(data=body, filename=bundle_filename(campaign, version),
+                           version=version.version,
+                           manifest_sha256=hashlib.sha256(manifest).hexdigest(),
+                           public_key=campaign.signing_public_key or "", audit_head=head)
+    bundle = build_bundle(campaign, data)
+    try:
+        # Keyed by the head the bundle was built with (an event may have come meanwhile).
+        path = cache_path(campaign, version, data.digest, bundle.audit_head)
+        write_atomically(path, bundle.data)
+        for stale in path.parent.glob(f"{CACHE_PREFIX}*.zip"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except OSError as exc:  # serving the bundle matters more than caching it
+        current_app.logger.warning("audit bundle cache not written: %s", exc)
+    return bundle
 
 
 def record_export(campaign: Campaign, bundle: AuditBundle, actor: str | None = None) -> None:
@@ -364,10 +497,3 @@ def record_export(campaign: Campaign, bundle: AuditBundle, actor: str | None = N
            {"version": bundle.version, "manifest_sha256": bundle.manifest_sha256},
            chain=campaign.slug, actor=actor or current_actor())
     db.session.commit()
-
-
-def export_bundle(campaign: Campaign, actor: str | None = None) -> AuditBundle:
-    """Build the bundle and record its export (committed)."""
-    bundle = build_bundle(campaign)
-    record_export(campaign, bundle, actor)
-    return bundle

@@ -36,7 +36,7 @@ def _publish(slug: str, reason: str) -> None:
     if reason.strip() and campaign.state == "published":
         version = republish(campaign, reason)
         say(f"published corrected results version {version.version} of '{slug}' "
-            f"(reason: {version.reason})")
+            f"(reason: {reason.strip()})")
     else:
         version = publish(campaign)
         say(f"published results version {version.version} of '{slug}'")
@@ -47,7 +47,7 @@ def _publish(slug: str, reason: str) -> None:
 @click.command("export")
 @click.argument("slug")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Where to write the audit bundle (.zip).")
+              help="Where to write the audit bundle (.zip); must not exist yet.")
 @click.option("--no-check", is_flag=True,
               help="Skip the self-check with the offline verifier.")
 def export_command(slug: str, out: Path, no_check: bool) -> None:
@@ -60,11 +60,14 @@ def export_command(slug: str, out: Path, no_check: bool) -> None:
 def _export(slug: str, out: Path, no_check: bool) -> None:
     from ..cli import get_campaign, say
     from ..exceptions import AwardsError
-    from .bundle import build_bundle, record_export
+    from .bundle import cached_bundle, record_export, write_atomically
     from .verify import verify_bundle
 
     campaign = get_campaign(slug)
-    bundle = build_bundle(campaign)
+    if out.exists() or out.is_symlink():
+        raise AwardsError(f"{out} already exists: choose another path (an export never "
+                          "overwrites a file)")
+    bundle = cached_bundle(campaign)
     if not no_check:
         say("checking the bundle with the offline verifier ...")
         problems = verify_bundle(bundle.data, campaign.signing_public_key)
@@ -74,9 +77,9 @@ def _export(slug: str, out: Path, no_check: bool) -> None:
                                  else ""))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(bundle.data)
+        write_atomically(out, bundle.data)
     except OSError as exc:
-        raise AwardsError(f"cannot write {out}: {exc.strerror}") from None
+        raise AwardsError(f"cannot write {out}: {exc.strerror or exc}") from None
     record_export(campaign, bundle)
     say(f"wrote {out} (results version {bundle.version}, {len(bundle.data):,} bytes)")
     say(f"manifest SHA-256 {bundle.manifest_sha256}")

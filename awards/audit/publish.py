@@ -4,8 +4,9 @@
 version-of-record: the campaign moves to ``published``, receives its Ed25519 signing key and
 the audit log records ``published`` with the version, its inputs digest and the public key.
 From then on ballots, scores and results are frozen (:func:`ensure_not_published`); a
-correction is a new numbered version with a reason (:func:`republish`), earlier versions stay
-visible.
+recomputation is a new, unpublished numbered version, and only :func:`republish` publishes a
+correction (with a reason). Earlier versions stay visible. Publication is recorded when it
+happens, never later (e.g. when a bundle is downloaded).
 """
 
 from __future__ import annotations
@@ -63,17 +64,6 @@ def current_published(campaign: Campaign) -> ResultVersion | None:
     return versions[-1] if versions else None
 
 
-def publication_event(campaign: Campaign, version: int) -> AuditEvent | None:
-    """The ``published`` audit event of a result version, if recorded."""
-    for event in db.session.scalars(
-            select(AuditEvent).where(AuditEvent.chain == campaign.slug,
-                                     AuditEvent.action == PUBLISHED_ACTION)
-            .order_by(AuditEvent.seq.desc())):
-        if json.loads(event.data).get("version") == version:
-            return event
-    return None
-
-
 def record_publication(campaign: Campaign, version: ResultVersion, *,
                        actor: str | None = None, reason: str = "") -> AuditEvent:
     """Record ``published`` for ``version`` (the caller commits): version, inputs digest and
@@ -84,14 +74,6 @@ def record_publication(campaign: Campaign, version: ResultVersion, *,
         data["reason"] = reason
     return record(PUBLISHED_ACTION, campaign.slug, data, chain=campaign.slug,
                   actor=actor or current_actor())
-
-
-def ensure_publication_recorded(campaign: Campaign, version: ResultVersion) -> None:
-    """A version published by recomputing with a reason outside :func:`republish` gets its
-    ``published`` event when it is first exported (committed)."""
-    if publication_event(campaign, version.version) is None:
-        record_publication(campaign, version, actor="system", reason=version.reason)
-        db.session.commit()
 
 
 def check_results_current(campaign: Campaign, version: ResultVersion) -> None:
@@ -110,6 +92,20 @@ def check_results_current(campaign: Campaign, version: ResultVersion) -> None:
             f"results version {version.version} of '{campaign.slug}' was computed from other "
             f"data (inputs digest {version.inputs_digest[:12]}…, now {digest[:12]}…): "
             "compute the results again before publishing")
+
+
+def check_publishable(campaign: Campaign, version: ResultVersion) -> None:
+    """Refuse to publish a version without the final round or computed from stale data.
+
+    Raises
+    ------
+    LifecycleError
+    """
+    if not json.loads(version.results_json).get("final"):
+        raise LifecycleError(f"results version {version.version} has no final-round result: "
+                             "compute the results again once every finalist's final-round "
+                             "scorecards are submitted")
+    check_results_current(campaign, version)
 
 
 def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:
@@ -151,11 +147,7 @@ def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:
     if version is None:
         raise LifecycleError(f"'{campaign.slug}' has no computed results: compute them first "
                              "(flask awards results SLUG)")
-    if not json.loads(version.results_json).get("final"):
-        raise LifecycleError(f"results version {version.version} has no final-round result: "
-                             "compute the results again once every finalist's final-round "
-                             "scorecards are submitted")
-    check_results_current(campaign, version)
+    check_publishable(campaign, version)
     now = utcnow()
     version.published_at = now
     campaign.state = "published"
@@ -168,15 +160,19 @@ def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:
 
 
 def republish(campaign: Campaign, reason: str, actor: str | None = None) -> ResultVersion:
-    """Publish a correction: recompute as version N+1 with ``reason`` and publish it.
+    """Publish a correction as a new version with ``reason`` (SPEC section 2).
 
-    Earlier versions keep their values and stay visible; the same signing key signs the
-    corrected bundle.
+    The correction is the latest computed version when it is newer than the published one
+    and still matches the campaign's data (computed with ``flask awards results SLUG
+    --reason …`` or the results page); otherwise the results are recomputed as version
+    N+1. This is the only way a version is published after the first publication. Earlier
+    versions keep their values and stay visible; the same signing key signs the corrected
+    bundle.
 
     Raises
     ------
     LifecycleError
-        The campaign is not published yet.
+        The campaign is not published yet, or the correction has no final round.
     InvalidInput
         Without a reason, or when the engine cannot compute the results.
     """
@@ -189,10 +185,23 @@ def republish(campaign: Campaign, reason: str, actor: str | None = None) -> Resu
                              "(a correction needs a published result to correct)")
     if not reason:
         raise InvalidInput("give the reason for the corrected version (--reason …)")
-    version = compute_campaign_results(campaign, actor, reason=reason)
-    if version.published_at is None:
-        version.published_at = utcnow()
+    version = _pending_correction(campaign)
+    if version is None:
+        version = compute_campaign_results(campaign, actor, reason=reason)
+    check_publishable(campaign, version)
+    version.published_at = utcnow()
     record_publication(campaign, version, actor=actor, reason=reason)
     db.session.commit()
     return version
 
+
+def _pending_correction(campaign: Campaign) -> ResultVersion | None:
+    """The latest version if it is an unpublished correction computed from the current data."""
+    from ..results.services import load_scoring_data
+
+    latest = latest_result(campaign)
+    if latest is None or latest.published_at is not None:
+        return None
+    if load_scoring_data(campaign).digest != latest.inputs_digest:
+        return None
+    return latest

@@ -2,12 +2,13 @@
 
 * ``/verify/<slug>`` (public, after publication only): what is published, the bundle, the
   public key, how to verify offline and a receipt check.
-* ``/verify/<slug>/bundle.zip`` (public, after publication only): the signed audit bundle.
+* ``/verify/<slug>/bundle.zip`` (public, after publication only): the signed audit bundle,
+  served from the on-disk cache; the download writes nothing.
 * ``/organiser/c/<slug>/audit`` (organisers, auditors): the audit log, filterable by action
   and actor, paginated, with the hash-chain check. One route serves the page and, for htmx,
   the log fragment.
-* ``/organiser/c/<slug>/audit/bundle.zip`` (organisers, auditors): the bundle, recorded as
-  an export.
+* ``/organiser/c/<slug>/audit/bundle.zip`` (organisers, auditors; POST with CSRF): the
+  bundle, recorded as an export (a GET must not write to the audit log).
 * ``/organiser/c/<slug>/publish`` (organisers, POST): publish, or publish a correction.
 """
 
@@ -108,10 +109,10 @@ def verifier_source(slug: str):
 @bp.route("/verify/<slug>/bundle.zip")
 @public
 def public_bundle(slug: str):
-    """The signed audit bundle of the current published version."""
-    from .bundle import build_bundle
+    """The signed audit bundle of the current published version (cached; writes nothing)."""
+    from .bundle import cached_bundle
 
-    return _bundle_response(build_bundle(_published_or_404(slug)))
+    return _bundle_response(cached_bundle(_published_or_404(slug)))
 
 
 @bp.route("/organiser/c/<slug>/audit")
@@ -155,14 +156,15 @@ def audit_log(slug: str):
                                               and latest is not None)))
 
 
-@bp.route("/organiser/c/<slug>/audit/bundle.zip")
+@bp.route("/organiser/c/<slug>/audit/bundle.zip", methods=["POST"])
 @roles("organiser", "auditor")
 def organiser_bundle(slug: str):
-    """The audit bundle for staff; the export is recorded in the audit log."""
-    from .bundle import build_bundle, record_export
+    """The audit bundle for staff (a CSRF-checked form); the export is recorded in the
+    audit log with the SHA-256 of the manifest that leaves."""
+    from .bundle import cached_bundle, record_export
 
     campaign = campaign_or_404(slug)
-    bundle = build_bundle(campaign)
+    bundle = cached_bundle(campaign)
     record_export(campaign, bundle, current_user.username)
     return _bundle_response(bundle)
 

@@ -20,12 +20,9 @@ import base64
 import binascii
 import os
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
@@ -127,19 +124,3 @@ def campaign_private_key(campaign: Campaign) -> Ed25519PrivateKey:
         raise SigningKeyError(f"the stored public key of '{campaign.slug}' does not match "
                               "its private key")
     return key
-
-
-def sign(campaign: Campaign, message: bytes) -> str:
-    """Ed25519 signature of ``message`` with the campaign's key, 128 hex characters."""
-    return campaign_private_key(campaign).sign(message).hex()
-
-
-def verify_signature(public_key_hex: str, message: bytes, signature_hex: str) -> bool:
-    """Check a signature made by :func:`sign` (with ``cryptography``; the offline verifier
-    has its own pure-Python implementation)."""
-    try:
-        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))
-        key.verify(bytes.fromhex(signature_hex), message)
-    except (InvalidSignature, ValueError):
-        return False
-    return True

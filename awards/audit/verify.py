@@ -8,7 +8,10 @@ Usage::
 This file depends only on the Python standard library and numpy: it imports nothing from
 the ``awards`` package and no cryptography library, so an auditor can copy it alone into an
 environment holding just numpy. It prints ``VERIFIED`` and exits 0, or prints every
-discrepancy on its own line (each starting with the file it concerns) and exits 1.
+discrepancy on its own line (each starting with the file it concerns) and exits 1. Without
+``--public-key`` it also prints, on stderr, the key from ``manifest.json`` it checked the
+signature with and asks the reader to compare it with the key the campaign published: a
+bundle changed and re-signed with another key verifies against its own manifest.
 
 What it checks
 --------------
@@ -1284,6 +1287,13 @@ def verify_bundle(source: str | bytes, public_key: str | None = None) -> list[st
         The expected public key (64 hex characters), e.g. copied from the public
         verification page.
     """
+    return check_bundle(source, public_key)[0]
+
+
+def check_bundle(source: str | bytes, public_key: str | None = None
+                 ) -> tuple[list[str], str | None]:
+    """:func:`verify_bundle`, also returning the public key the signature was checked with
+    (hex; the ``--public-key`` given, else the one in ``manifest.json``; None if neither)."""
     problems = Problems()
     expected_key = None
     if public_key is not None:
@@ -1293,7 +1303,7 @@ def verify_bundle(source: str | bytes, public_key: str | None = None) -> list[st
     try:
         bundle = Bundle(source, problems)
     except Unverifiable as exc:
-        return [str(exc)]
+        return [str(exc)], None
     manifest = bundle.json(MANIFEST)
     key_hex = check_manifest(bundle, manifest, expected_key, problems)
     manifest = manifest if isinstance(manifest, dict) else {}
@@ -1320,7 +1330,7 @@ def verify_bundle(source: str | bytes, public_key: str | None = None) -> list[st
     if events:
         check_log_against_bundle(events, manifest, config if isinstance(config, dict) else {},
                                  sample, results, key_hex, problems)
-    return problems.lines
+    return problems.lines, key_hex
 
 
 def recompute_bundle(source: str | bytes) -> dict[str, Any]:
@@ -1359,12 +1369,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"bundle: cannot read {args.bundle}: {exc.strerror}")
         return 1
-    lines = verify_bundle(data, args.public_key)
+    lines, key_hex = check_bundle(data, args.public_key)
     if lines:
         for line in lines:
             print(line)
         return 1
     print("VERIFIED")
+    if args.public_key is None:
+        # Anyone can re-sign a changed bundle with a key of their own and put that key in
+        # manifest.json: only the key the campaign published makes the signature mean
+        # anything. stdout stays the verdict alone; the reader sees this on the terminal.
+        print(f"signed with public key {key_hex} (taken from manifest.json)", file=sys.stderr)
+        print("compare this key with the public key published on the campaign's results "
+              "page, or run again with --public-key KEY", file=sys.stderr)
     return 0
 
 

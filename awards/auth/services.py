@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.service import record
@@ -22,8 +22,13 @@ MIN_PASSWORD = 12
 
 
 def create_user(role: str, username: str, password: str, *, name: str = "",
-                department_code: str | None = None, actor: str = "system") -> User:
+                department_code: str | None = None, actor: str = "system",
+                reactivate: bool = True, commit: bool = True) -> User:
     """Create a staff account (``flask awards users create``).
+
+    An inactive account of the same role (a judge named in a campaign config) is activated
+    when ``reactivate`` is true: the organiser's command line may, an invitation only when
+    it names that account.
 
     Raises
     ------
@@ -40,7 +45,7 @@ def create_user(role: str, username: str, password: str, *, name: str = "",
     if role == "coordinator" and not department_code:
         raise InvalidInput("a department coordinator needs --department CODE")
     existing = db.session.scalar(select(User).where(User.username == username))
-    if existing is not None and (existing.active or existing.role != role):
+    if existing is not None and (existing.active or existing.role != role or not reactivate):
         raise InvalidInput(f"username '{username}' is taken")
     user = existing or User(username=username, role=role)
     user.name = name or user.name or username
@@ -51,7 +56,8 @@ def create_user(role: str, username: str, password: str, *, name: str = "",
     db.session.flush()
     record("user_created", username, {"role": role, "department": department_code},
            actor=actor)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return user
 
 
@@ -123,11 +129,32 @@ def open_invitation(token: str) -> Invitation:
 
 
 def accept_invitation(token: str, username: str, password: str) -> User:
+    """Use an invitation once: the token is claimed and the account created in one
+    transaction, so two simultaneous uses cannot both succeed.
+
+    Raises
+    ------
+    NotFound
+        Unknown, used or expired token.
+    InvalidInput
+        Bad or taken username, short password.
+    """
     invitation = open_invitation(token)
+    claimed = db.session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow())).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise NotFound("This invitation link is not valid any more. Ask the award "
+                       "secretariat for a new one.")
     username = invitation.username or username
-    user = create_user(invitation.role, username, password, name=invitation.name,
-                       department_code=invitation.department_code, actor=username)
-    invitation.used_at = utcnow()
+    try:
+        user = create_user(invitation.role, username, password, name=invitation.name,
+                           department_code=invitation.department_code, actor=username,
+                           reactivate=invitation.username is not None, commit=False)
+    except InvalidInput:
+        db.session.rollback()
+        raise
     invitation.user_id = user.id
     record("invitation_accepted", f"invitation/{invitation.id}", {"username": username},
            actor=username)

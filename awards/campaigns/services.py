@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict
+from datetime import UTC
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..audit.service import record
 from ..exceptions import FrozenError, LifecycleError
@@ -29,7 +30,7 @@ from .config_file import CampaignSpec
 
 # Settings frozen when voting opens (SPEC section 2).
 FROZEN_SETTINGS = ("max_choices", "finalists", "public_weight", "judge_method",
-                   "final_public_weight")
+                   "final_public_weight", "entries_required")
 
 
 def frozen_fingerprint(campaign: Campaign | None, spec: CampaignSpec) -> dict[str, tuple]:
@@ -81,14 +82,18 @@ def load_campaign_config(spec: CampaignSpec) -> tuple[Campaign, bool, list[str]]
         if campaign.is_frozen:
             before, after = frozen_fingerprint(campaign, spec), frozen_fingerprint(None, spec)
             changed = [k for k in before if before[k] != after[k]]
+            changed += [k for k in ("voting_opens_at", "voting_closes_at")
+                        if getattr(spec, k) is not None
+                        and getattr(spec, k) != as_utc(getattr(campaign, k))]
             if changed:
                 raise refuse(campaign, "config", f"voting has opened: {', '.join(changed)} of "
-                             f"'{spec.slug}' are frozen")
+                             f"'{spec.slug}' are frozen (the window moves only with "
+                             "'flask awards voting open/close')")
     else:
         campaign = Campaign(slug=spec.slug)
         db.session.add(campaign)
-    for key in ("name_en", "name_zh", *FROZEN_SETTINGS, "bootstrap", "entries_required",
-                "voting_opens_at", "voting_closes_at"):
+    window = () if campaign.is_frozen else ("voting_opens_at", "voting_closes_at")
+    for key in ("name_en", "name_zh", *FROZEN_SETTINGS, "bootstrap", *window):
         setattr(campaign, key, getattr(spec, key))
     _sync(campaign, campaign.districts, District, spec.districts,
           ("name_en", "name_zh", "households"))
@@ -156,7 +161,9 @@ def _sync_judges(campaign: Campaign, spec: CampaignSpec) -> list[str]:
         if username not in wanted:
             db.session.delete(judge)
     db.session.flush()
-    for number, item in enumerate(sorted(spec.judges, key=lambda j: j.username), start=1):
+    kept = {j.pseudonym for u, j in judges.items() if u in wanted and j.pseudonym}
+    pseudonyms = _pseudonym_pool(len(spec.judges) - len(kept), kept)
+    for item in spec.judges:
         user = db.session.scalar(select(User).where(User.username == item.username))
         if user is None:
             user = User(username=item.username, name=item.name, role="judge", active=False,
@@ -173,10 +180,23 @@ def _sync_judges(campaign: Campaign, spec: CampaignSpec) -> list[str]:
             judge = Judge(campaign_id=campaign.id, user=user, name=item.name)
             db.session.add(judge)
         judge.name = item.name
-        judge.pseudonym = f"J{number:02d}"
+        judge.pseudonym = judge.pseudonym or pseudonyms.pop()
         db.session.flush()
         _sync_conflicts(campaign, judge, item.conflicts, user.department_code, departments)
     return notes
+
+
+def _pseudonym_pool(needed: int, taken: set[str]) -> list[str]:
+    """``needed`` free pseudonyms J01… in a random order (from ``secrets``): published score
+    sheets must not reveal which judge is which, so the numbers follow no order of names."""
+    free: list[str] = []
+    number = 1
+    while len(free) < needed:
+        if f"J{number:02d}" not in taken:
+            free.append(f"J{number:02d}")
+        number += 1
+    secrets.SystemRandom().shuffle(free)
+    return free
 
 
 def _sync_conflicts(campaign: Campaign, judge: Judge, declared: tuple[str, ...],
@@ -191,7 +211,8 @@ def _sync_conflicts(campaign: Campaign, judge: Judge, declared: tuple[str, ...],
             db.session.add(Conflict(campaign_id=campaign.id, judge_id=judge.id,
                                     department_id=department_id, source=source,
                                     reason="campaign configuration"))
-            record("conflict_set", f"{judge.user.username}/{_code(departments, department_id)}",
+            # The campaign chain is published: judges appear by pseudonym only.
+            record("conflict_set", f"{judge.pseudonym}/{_code(departments, department_id)}",
                    {"source": source}, chain=campaign.slug)
     for department_id, conflict in existing.items():
         if department_id not in wanted and conflict.source != "declared":
@@ -212,7 +233,7 @@ def _config_summary(spec: CampaignSpec) -> dict[str, Any]:
         "districts": {d.code: d.households for d in spec.districts},
         "criteria": {f"{c.round}/{c.code}": [c.weight, c.max] for c in spec.criteria},
         "awards": [[a.name_en, a.places] for a in spec.awards],
-        "judges": sorted(j.username for j in spec.judges),
+        "judges": len(spec.judges),
     }
 
 
@@ -238,9 +259,8 @@ def move_phase(campaign: Campaign, target: str) -> Campaign:
                              f"'{target}': {where}")
     if campaign.state == "adjudication" and _voting_is_open(campaign):
         raise LifecycleError("close voting before announcing the finalists")
-    if target == "finalists_announced" and not _has_results(campaign):
-        raise LifecycleError("compute the results (flask awards results) before announcing "
-                             "the finalists")
+    if target == "finalists_announced":
+        _require_current_results(campaign)
     if target == "published":
         raise LifecycleError("use 'flask awards publish' to publish: it freezes and signs "
                              "the results")
@@ -252,6 +272,10 @@ def move_phase(campaign: Campaign, target: str) -> Campaign:
 
 
 def _voting_is_open(campaign: Campaign) -> bool:
+    """Inside the window, and only once 'voting open' has frozen the settings and codes exist:
+    a window written in a config file does not open the vote by itself."""
+    if campaign.frozen_at is None or not campaign.codes_commitment:
+        return False
     now = utcnow()
     opens, closes = as_utc(campaign.voting_opens_at), as_utc(campaign.voting_closes_at)
     return bool(opens and opens <= now and (closes is None or now < closes))
@@ -259,18 +283,30 @@ def _voting_is_open(campaign: Campaign) -> bool:
 
 def as_utc(value):
     """SQLite returns naive datetimes; every stored datetime is UTC."""
-    from datetime import UTC
-
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
 
 
-def _has_results(campaign: Campaign) -> bool:
-    return bool(db.session.scalar(
-        select(func.count()).select_from(ResultVersion)
-        .where(ResultVersion.campaign_id == campaign.id)
-    ))
+def _require_current_results(campaign: Campaign) -> None:
+    """Finalists come from results computed on the data the campaign holds now."""
+    from ..audit.publish import check_results_current
+
+    latest = db.session.scalar(
+        select(ResultVersion).where(ResultVersion.campaign_id == campaign.id)
+        .order_by(ResultVersion.version.desc()).limit(1))
+    if latest is None:
+        raise LifecycleError("compute the results (flask awards results) before announcing "
+                             "the finalists")
+    check_results_current(campaign, latest)
+
+
+def lock_campaign(campaign: Campaign) -> Campaign:
+    """Reload the campaign row with a lock for the rest of the transaction (PostgreSQL
+    ``FOR UPDATE``; SQLite transactions hold the write lock already), so that two requests
+    cannot both pass a check such as "codes not issued yet"."""
+    db.session.refresh(campaign, with_for_update=True)
+    return campaign
 
 
 def open_voting(campaign: Campaign) -> Campaign:

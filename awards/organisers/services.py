@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 
 from ..audit.chain import ChainCheck
 from ..audit.service import verify_stored_chain
+from ..campaigns.services import voting_is_open
 from ..extensions import db
+from ..voting.ballots import band
 from ..models import (
     Ballot,
     Campaign,
@@ -29,9 +31,10 @@ class CampaignCounts:
     entries_eligible: int
     households: int
     sampled: int
-    codes: dict[str, int]
-    ballots_valid: int
-    ballots_spoilt: int
+    codes: dict[str, str]
+    ballots_valid: str
+    ballots_spoilt: str
+    returns: str
     scorecards_submitted: int
 
 
@@ -47,6 +50,10 @@ def campaign_counts(campaign: Campaign) -> CampaignCounts:
     ballots = dict(db.session.execute(
         select(Ballot.status, func.count()).where(Ballot.campaign_id == cid)
         .group_by(Ballot.status)).all())
+    # While voting is open, counts that move with each ballot are shown in bands (SPEC 4):
+    # watching exact counts change could tie a ballot to the household that just voted.
+    shown = band if voting_is_open(campaign) else (lambda n: f"{n:,}")
+    valid, spoilt = int(ballots.get("valid", 0)), int(ballots.get("spoilt", 0))
     return CampaignCounts(
         departments=len(campaign.departments),
         districts=len(campaign.districts),
@@ -59,9 +66,10 @@ def campaign_counts(campaign: Campaign) -> CampaignCounts:
             Household.campaign_id == cid)),
         sampled=_count(select(func.count()).select_from(Household).where(
             Household.campaign_id == cid, Household.sampled.is_(True))),
-        codes={state: int(codes.get(state, 0)) for state in ("issued", "used", "void")},
-        ballots_valid=int(ballots.get("valid", 0)),
-        ballots_spoilt=int(ballots.get("spoilt", 0)),
+        codes={state: shown(int(codes.get(state, 0))) for state in ("issued", "used", "void")},
+        ballots_valid=shown(valid),
+        ballots_spoilt=shown(spoilt),
+        returns=shown(valid + spoilt),
         scorecards_submitted=_count(select(func.count()).select_from(Scorecard).where(
             Scorecard.campaign_id == cid, Scorecard.status == "submitted")),
     )

@@ -60,7 +60,8 @@ def _scores_import(slug: str, file: Path, dry_run: bool) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print results.json to stdout (messages go to stderr).")
 @click.option("--reason", default="",
-              help="Why the results are recomputed (required after publication).")
+              help="Why the results are recomputed (required after publication; the new "
+                   "version stays unpublished until flask awards publish SLUG --reason).")
 def results_command(slug: str, as_json: bool, reason: str) -> None:
     """Compute the results (SPEC section 6) and store them as a new version."""
     from ..cli import reports_errors
@@ -77,6 +78,9 @@ def _results(slug: str, as_json: bool, reason: str) -> None:
     version = compute_campaign_results(campaign, reason=reason)
     results = version_results(version)
     say(f"stored results version {version.version} (inputs digest {version.inputs_digest})")
+    if campaign.state == "published":
+        say(f"version {version.version} is not published: publish the correction with "
+            f"flask awards publish {slug} --reason …")
     if as_json:
         click.echo(results_to_json(results, indent=2))
         return

@@ -1,8 +1,12 @@
 """Results pages: the organiser's full view, the compute button, the exports and the public
-page of a published campaign. One route serves the page and, for htmx, its fragment."""
+page of a published campaign. One route serves the page and, for htmx, its fragment.
+
+Organisers see the results at any time; auditors only once the campaign is published (SPEC
+9: results hidden before publication). Exports are POST forms because each one is recorded
+in the audit log (SPEC 7) and a GET must not write.
+"""
 
 from __future__ import annotations
-
 
 from flask import (
     Response,
@@ -35,7 +39,6 @@ from .services import (
 from .view import build_view, chart_sentences, percent
 
 
-
 @bp.app_template_filter("pct")
 def pct(value: float | None, digits: int = 1) -> str:
     """A proportion as a percentage (``0.4263`` → ``42.6%``); ``–`` for none."""
@@ -51,7 +54,15 @@ def results_helpers() -> dict:
 @roles("organiser", "auditor")
 def organiser_results(slug: str):
     """The latest (or ``?version=N``) result with every diagnostic, and the compute form."""
-    return _organiser_page(campaign_or_404(slug), ComputeForm())
+    return _organiser_page(_staff_campaign_or_404(slug), ComputeForm())
+
+
+def _staff_campaign_or_404(slug: str) -> Campaign:
+    """The campaign for an organiser; for an auditor only once it is published."""
+    campaign = campaign_or_404(slug)
+    if current_user.role != "organiser" and campaign.state != "published":
+        abort(404)
+    return campaign
 
 
 @bp.route("/organiser/c/<slug>/results/compute", methods=["POST"])
@@ -88,14 +99,15 @@ def _organiser_page(campaign: Campaign, form: ComputeForm, *, status: int = 200,
                            voting_open=voting_is_open(campaign)), status
 
 
-@bp.route("/organiser/c/<slug>/results/export.<fmt>")
+@bp.route("/organiser/c/<slug>/results/export.<fmt>", methods=["POST"])
 @roles("organiser", "auditor")
 def export(slug: str, fmt: str):
-    """The result as a download: ``csv`` (ranking and public shares), ``xlsx`` (four
-    sheets) or ``pdf`` (report with charts). ``?version=N`` picks an earlier version."""
+    """The result as a download (a CSRF-checked form, recorded as ``results_exported``):
+    ``csv`` (ranking and public shares), ``xlsx`` (four sheets) or ``pdf`` (report with
+    charts). ``?version=N`` picks an earlier version."""
     if fmt not in EXPORTS:
         abort(404)
-    campaign = campaign_or_404(slug)
+    campaign = _staff_campaign_or_404(slug)
     version = find_version(result_versions(campaign), request.args.get("version", type=int))
     if version is None:
         abort(404)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -227,11 +228,12 @@ def _validate(campaign: Campaign, lines: list[tuple[int, list[str]]]) -> list[_R
 
 
 def _parse_score(text: str, criterion: Criterion | None, problems: list[str]) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        problems.append(f"score '{text}' is not a whole number")
+    # ASCII digits only: int() would also take "1_0", "+5", full-width "５" and other
+    # Unicode digits. A minus sign is let through to be reported as out of range.
+    if not re.fullmatch(r"-?[0-9]+", text):
+        problems.append(f"score '{text}' is not a whole number (digits 0-9 only)")
         return 0
+    value = int(text)
     if criterion is not None and not 0 <= value <= criterion.max:
         problems.append(f"score {value} is outside 0..{criterion.max} for "
                         f"'{criterion.code}'")

@@ -46,6 +46,8 @@ from ..scoring import (
 from .digest import config_for_digest, inputs_digest
 
 ScoreRow = tuple[str, str, str, str, int]
+VOTING_OPEN_MESSAGE = ("close voting before computing results: exact counts while voting is "
+                       "open could link ballots to households")
 BallotRow = tuple[str, str, str, int]
 
 
@@ -219,8 +221,11 @@ def compute_campaign_results(
     """Compute the results (SPEC 6) and store them as a new numbered version.
 
     The stored ``results.json`` is the engine's output plus ``"campaign"`` and
-    ``"inputs_digest"``. After publication the results are frozen: a recomputation needs a
-    reason, becomes a new published version, and earlier versions stay as they were.
+    ``"inputs_digest"``. Nothing is computed while voting is open (SPEC 4: exact counts
+    taken during the vote, compared with later ones, could link ballots to households).
+    After publication the results are frozen: a recomputation needs a reason and becomes a
+    new *unpublished* version; only :func:`awards.audit.publish.republish` publishes it.
+    Earlier versions stay as they were.
 
     Parameters
     ----------
@@ -240,13 +245,15 @@ def compute_campaign_results(
     FrozenError
         Published campaign and no reason (recorded as a refused change).
     InvalidInput
-        The engine's message: fewer than 2 judges for a department, a disconnected
-        judge–department graph, no eligible departments, no seed, …
+        Voting is open, or the engine's message: fewer than 2 judges for a department, a
+        disconnected judge–department graph, no eligible departments, no seed, …
     """
-    from ..campaigns.services import refuse
+    from ..campaigns.services import refuse, voting_is_open
 
     reason = (reason or "").strip()
     actor = actor or current_actor()
+    if voting_is_open(campaign):
+        raise InvalidInput(VOTING_OPEN_MESSAGE)
     published = campaign.state == "published"
     if published and not reason:
         raise refuse(campaign, "results",
@@ -266,8 +273,7 @@ def compute_campaign_results(
     now = utcnow()
     version = ResultVersion(
         campaign_id=campaign.id, version=previous + 1, computed_at=now, computed_by=actor,
-        inputs_digest=digest, results_json=results_to_json(document), reason=reason,
-        published_at=now if published else None)
+        inputs_digest=digest, results_json=results_to_json(document), reason=reason)
     db.session.add(version)
     data_event: dict[str, Any] = {
         "version": version.version, "inputs_digest": digest,
@@ -306,14 +312,11 @@ def result_versions(campaign: Campaign, *, published_only: bool = False) -> list
 
 
 def public_versions(campaign: Campaign) -> list[ResultVersion]:
-    """Versions shown on the public page of a published campaign, newest first: those marked
-    published; if none is marked (publication did not stamp one), the latest computed."""
+    """Versions shown on the public page of a published campaign, newest first: only those
+    published (a correction computed but not yet published stays with the organisers)."""
     if campaign.state != "published":
         return []
-    versions = result_versions(campaign, published_only=True)
-    if versions:
-        return versions
-    return result_versions(campaign)[:1]
+    return result_versions(campaign, published_only=True)
 
 
 def find_version(versions: list[ResultVersion], number: int | None) -> ResultVersion | None:

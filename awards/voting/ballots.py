@@ -90,14 +90,6 @@ def check_choices(campaign: Campaign, choices: Sequence[str]) -> list[str]:
     return sorted(picked)
 
 
-@dataclass(frozen=True)
-class CodeSession:
-    """What the household's session holds between code entry and confirmation."""
-
-    code_hmac: str
-    campaign_id: int
-
-
 def find_open_code(code_text: str) -> tuple[Campaign, str]:
     """Check a typed code without using it.
 
@@ -110,20 +102,22 @@ def find_open_code(code_text: str) -> tuple[Campaign, str]:
     CodeTypo
         Malformed (wrong length or check symbol): no database lookup, not a guess.
     CodeNotAccepted
-        Unknown, used or void: one answer for all three.
+        Unknown, used or void, or for a campaign whose vote is not open: one answer.
     VotingClosed
-        The code's campaign is not open for voting.
+        No vote is open: every well-formed code gets this answer, without a lookup, so
+        that after the vote nobody learns from a letter whether its household voted.
     """
     code = parse_code(code_text)
+    if not any(voting_is_open(c) for c in db.session.scalars(
+            select(Campaign).where(Campaign.state == "adjudication"))):
+        raise VotingClosed("voting is not open")
     digest = code_hmac(pepper(), code)
     row = db.session.execute(
         select(VotingCode.state, VotingCode.campaign_id).where(VotingCode.code_hmac == digest)
     ).first()
-    if row is None or row.state != "issued":
+    campaign = db.session.get(Campaign, row.campaign_id) if row is not None else None
+    if row is None or row.state != "issued" or not voting_is_open(campaign):
         raise CodeNotAccepted("this code cannot be used")
-    campaign = db.session.get(Campaign, row.campaign_id)
-    if not voting_is_open(campaign):
-        raise VotingClosed("voting is not open")
     return campaign, digest
 
 

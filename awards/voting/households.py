@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from ..audit.service import record
-from ..campaigns.services import refuse
+from ..campaigns.services import lock_campaign, refuse
 from ..exceptions import InvalidInput, LifecycleError, NotFound
 from ..extensions import db
 from ..models import AuditEvent, Campaign, District, Household, VotingCode
@@ -54,6 +54,7 @@ def import_frame(campaign: Campaign, stream: BinaryIO) -> str:
     FrozenError / LifecycleError
         Once the sample is drawn the frame can no longer be replaced.
     """
+    lock_campaign(campaign)
     if campaign.sample_drawn_at is not None:
         raise refuse(campaign, "frame", "the sample has been drawn; the frame can no longer "
                      "be replaced")
@@ -152,6 +153,7 @@ def draw_campaign_sample(campaign: Campaign, size: int, seed: str) -> dict[str, 
     LifecycleError
         No frame, frame digest not in the audit log, or a sample already drawn.
     """
+    lock_campaign(campaign)
     if not campaign.frame_digest or not _digest_is_recorded(campaign):
         raise LifecycleError("import the household frame first: its digest must be in the "
                              "audit log before a seed is recorded")
@@ -211,6 +213,7 @@ def issue_codes(campaign: Campaign, deliver: Deliver,
     LifecycleError
         Without a sample, or when codes were already issued.
     """
+    lock_campaign(campaign)  # two clicks on "issue" must not issue two sets of codes
     if campaign.sample_drawn_at is None:
         raise LifecycleError("draw the sample before issuing codes")
     if campaign.codes_commitment:
@@ -275,8 +278,7 @@ def reissue_code(campaign: Campaign, household_id: str, deliver: Deliver) -> Iss
         Household.campaign_id == campaign.id, Household.household_id == household_id))
     if household is None or not household.sampled:
         raise NotFound(f"no sampled household '{household_id}' in '{campaign.slug}'")
-    if campaign.state == "published" or campaign.state not in (
-            "draft", "entries_open", "entries_closed", "adjudication"):
+    if campaign.state not in ("draft", "entries_open", "entries_closed", "adjudication"):
         raise refuse(campaign, "code reissue", "the vote is over; codes can no longer be "
                      "reissued")
     today = utctoday()
@@ -315,18 +317,23 @@ def _refresh_commitment(campaign: Campaign) -> None:
 
 
 def purge_addresses(campaign: Campaign) -> int:
-    """Delete every address after mailing; ids, districts and the frame digest stay."""
+    """Delete every address after mailing, and the letter files kept by the organiser pages
+    (they hold addresses and the only plaintext codes); ids, districts and the frame digest
+    stay."""
+    from ..jobs import exports_dir
+
     purged = db.session.execute(
         update(Household).where(Household.campaign_id == campaign.id,
                                 Household.address.is_not(None)).values(address=None)
     ).rowcount
     campaign.addresses_purged_at = utcnow()
-    record("addresses_purged", campaign.slug, {"households": purged}, chain=campaign.slug)
+    letter_files = sorted(exports_dir(campaign.slug).glob("letter*"))
+    record("addresses_purged", campaign.slug,
+           {"households": purged, "letter_files_deleted": len(letter_files)},
+           chain=campaign.slug)
     db.session.commit()
+    for path in letter_files:
+        path.unlink(missing_ok=True)
     return purged
 
 
-def count_codes(campaign: Campaign) -> dict[str, int]:
-    return dict(db.session.execute(
-        select(VotingCode.state, func.count()).where(VotingCode.campaign_id == campaign.id)
-        .group_by(VotingCode.state)).all())

@@ -34,12 +34,17 @@ def csv_deliverer(path: Path, announce: Callable[[str], None] | None = None
     return deliver
 
 
+def _unescape(cell: str) -> str:
+    """Undo the apostrophe that ``letters.csv`` puts before a formula-like cell."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
 def read_letters_csv(path: Path) -> Iterator[IssuedLetter]:
     """Letters back from a ``letters.csv`` export (to print the PDF later)."""
     with path.open(encoding="utf-8", newline="") as stream:
         for row in csv.DictReader(stream):
-            yield IssuedLetter(row["household_id"], row["district"], parse_code(row["code"]),
-                               row["address"] or None)
+            yield IssuedLetter(_unescape(row["household_id"]), _unescape(row["district"]),
+                               parse_code(row["code"]), _unescape(row["address"]) or None)
 
 
 def write_pdf(campaign: Campaign, letters: Iterable[IssuedLetter], out: BinaryIO,

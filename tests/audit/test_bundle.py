@@ -7,8 +7,10 @@ import hashlib
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
 from awards.audit.bundle import LISTED_FILES, ZIP_ORDER, BundleError, build_bundle
@@ -16,7 +18,6 @@ from awards.audit.signing import (
     SigningKeyError,
     campaign_private_key,
     decrypt_private_key,
-    verify_signature,
 )
 from awards.audit.verify import verify_bundle
 from awards.extensions import db
@@ -84,8 +85,9 @@ def test_signature_is_hex_ed25519_over_the_manifest_bytes(bundle, published):
     archive = open_zip(bundle.data)
     signature = archive.read("manifest.sig").decode("ascii")
     assert len(signature) == 128 and signature == signature.lower()
-    assert verify_signature(published.campaign.signing_public_key,
-                            archive.read("manifest.json"), signature)
+    key = Ed25519PublicKey.from_public_bytes(
+        bytes.fromhex(published.campaign.signing_public_key))
+    key.verify(bytes.fromhex(signature), archive.read("manifest.json"))  # raises if not
 
 
 def test_public_key_is_64_hex_and_private_key_is_stored_encrypted(published, app):
@@ -207,6 +209,59 @@ def test_export_command_writes_a_verified_bundle_and_records_it(published, runne
     manifest = open_zip(out.read_bytes()).read("manifest.json")
     assert json.loads(event.data) == {"version": 2,
                                       "manifest_sha256": hashlib.sha256(manifest).hexdigest()}
+
+
+def test_export_command_refuses_an_existing_file(published, runner, tmp_path):
+    out = tmp_path / "bundle.zip"
+    out.write_bytes(b"an earlier export")
+    result = cli(runner, "export", "csea-worked", "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        (f"error: {out} already exists: choose another path (an export never overwrites "
+         "a file)")]
+    assert out.read_bytes() == b"an earlier export"
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "bundle_exported")) is None
+
+
+def test_export_command_writes_atomically(published, runner, tmp_path, monkeypatch):
+    """The bundle goes to a temporary file beside --out, then is renamed into place: a
+    failure leaves neither a partial bundle nor the temporary file, and no export event."""
+    from awards.audit import bundle as bundle_module
+
+    renames = []
+    real_replace = bundle_module.os.replace
+
+    def replace(source, target):
+        renames.append((Path(source).parent, Path(target)))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bundle_module.os, "replace", replace)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "bundle.zip"
+    result = cli(runner, "export", "csea-worked", "--out", str(out), "--no-check")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot write {out}: No space left on device"]
+    assert renames[-1] == (folder, out)
+    assert list(folder.iterdir()) == []
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "bundle_exported")) is None
+    monkeypatch.setattr(bundle_module.os, "replace", real_replace)
+    result = cli(runner, "export", "csea-worked", "--out", str(out), "--no-check")
+    assert result.exit_code == 0, result.stderr
+    assert [f.name for f in folder.iterdir()] == ["bundle.zip"]
+
+
+def test_export_command_reports_an_unwritable_path_on_one_line(published, runner, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    out = blocker / "bundle.zip"
+    result = cli(runner, "export", "csea-worked", "--out", str(out), "--no-check")
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: cannot write {out}: ")
 
 
 def test_export_before_publication_fails_with_one_line(final_judging_campaign, runner,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from awards.audit.service import record
 from awards.audit.verify import verify_bundle
@@ -68,15 +71,85 @@ def test_verification_page_lists_corrections(published, client):
     assert f"{SLUG}-audit-v3.zip" in html
 
 
-def test_public_bundle_download_verifies_and_is_not_logged(published, client):
-    before = count_events("bundle_exported")
-    response = client.get(f"/verify/{SLUG}/bundle.zip")
+def test_public_bundle_download_verifies_and_writes_nothing(published, client):
+    statements = []
+
+    def remember(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        response = client.get(f"/verify/{SLUG}/bundle.zip")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
     assert response.status_code == 200
     assert response.mimetype == "application/zip"
     assert response.headers["Content-Disposition"] == \
         f'attachment; filename="{SLUG}-audit-v2.zip"'
     assert verify_bundle(response.data, published.campaign.signing_public_key) == []
-    assert count_events("bundle_exported") == before
+    assert statements and not {"INSERT", "UPDATE", "DELETE"} & set(statements), statements
+
+
+def cache_files(app) -> list[Path]:
+    from awards.jobs import exports_dir
+
+    return sorted(exports_dir(SLUG).iterdir())
+
+
+def test_public_bundle_is_built_once_and_served_from_the_exports_folder(published, client,
+                                                                        app, monkeypatch):
+    """An anonymous download must not rebuild and re-sign the bundle each time (DoS)."""
+    from awards.audit import bundle as bundle_module
+
+    first = client.get(f"/verify/{SLUG}/bundle.zip")
+    [cached] = cache_files(app)
+    assert cached.name.startswith("audit-bundle-v2-") and cached.read_bytes() == first.data
+
+    def no_rebuild(*args, **kwargs):
+        raise AssertionError("the bundle was rebuilt although nothing changed")
+
+    monkeypatch.setattr(bundle_module, "build_bundle", no_rebuild)
+    for _ in range(3):
+        assert client.get(f"/verify/{SLUG}/bundle.zip").data == first.data
+    monkeypatch.undo()
+
+    record("note_added", SLUG, {"n": 1}, chain=SLUG, actor="olivia")  # a new audit head
+    db.session.commit()
+    second = client.get(f"/verify/{SLUG}/bundle.zip")
+    assert second.data != first.data
+    assert verify_bundle(second.data, published.campaign.signing_public_key) == []
+    [cached] = cache_files(app)  # the stale file is gone, no temporary file is left
+    assert cached.read_bytes() == second.data
+
+
+def test_bundle_cache_key_follows_the_data_and_the_version(published, client, app):
+    from awards.audit.publish import republish
+    from awards.models import Score
+
+    client.get(f"/verify/{SLUG}/bundle.zip")
+    republish(published.campaign, "a correction", "olivia")
+    response = client.get(f"/verify/{SLUG}/bundle.zip")
+    assert response.headers["Content-Disposition"] == \
+        f'attachment; filename="{SLUG}-audit-v3.zip"'
+    assert [f.name[:16] for f in cache_files(app)] == ["audit-bundle-v3-"]
+    score = db.session.scalars(select(Score)).first()
+    score.value = score.value - 1 if score.value else 1  # behind the services' back
+    db.session.commit()
+    assert client.get(f"/verify/{SLUG}/bundle.zip").status_code == 409
+
+
+def test_a_cache_that_cannot_be_written_still_serves_the_bundle(published, client, app,
+                                                                 monkeypatch):
+    from awards.audit import bundle as bundle_module
+
+    def failing_replace(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bundle_module.os, "replace", failing_replace)
+    response = client.get(f"/verify/{SLUG}/bundle.zip")
+    assert response.status_code == 200
+    assert verify_bundle(response.data, published.campaign.signing_public_key) == []
+    assert cache_files(app) == []  # neither a partial file nor the temporary one
 
 
 def test_verifier_source_download(published, client):
@@ -111,7 +184,7 @@ def test_audit_log_needs_staff(published, client, make_user):
     make_user("coordinator", "cora", "A")
     client.signin("cora", PASSWORD)
     assert client.get(f"/organiser/c/{SLUG}/audit").status_code == 403
-    assert client.get(f"/organiser/c/{SLUG}/audit/bundle.zip").status_code == 403
+    assert client.post(f"/organiser/c/{SLUG}/audit/bundle.zip").status_code == 403
 
 
 def test_audit_log_shows_events_and_the_chain_check(published, signed_in):
@@ -177,12 +250,30 @@ def test_auditor_reads_the_log_and_downloads_the_bundle(published, client, make_
     html = client.get(f"/organiser/c/{SLUG}/audit").get_data(as_text=True)
     assert "Download the audit bundle" in html
     assert "Publish a corrected version" not in html  # organisers only
-    response = client.get(f"/organiser/c/{SLUG}/audit/bundle.zip")
+    response = client.post(f"/organiser/c/{SLUG}/audit/bundle.zip")
     assert response.status_code == 200
     assert verify_bundle(response.data, published.campaign.signing_public_key) == []
     last = db.session.scalars(select(AuditEvent).where(AuditEvent.chain == SLUG)
                               .order_by(AuditEvent.seq.desc())).first()
     assert (last.action, last.actor) == ("bundle_exported", "audrey")
+
+
+def test_staff_bundle_download_is_a_form_and_a_get_writes_nothing(published, signed_in):
+    """SPEC 7 audits the export; a GET must not write, so the download is a POST form."""
+    html = signed_in.get(f"/organiser/c/{SLUG}/audit").get_data(as_text=True)
+    form = html.split(f'action="/organiser/c/{SLUG}/audit/bundle.zip"')[0].rsplit("<form", 1)[1]
+    assert 'method="post"' in form
+    assert f'href="/organiser/c/{SLUG}/audit/bundle.zip"' not in html
+    before = count_events("bundle_exported")
+    assert signed_in.get(f"/organiser/c/{SLUG}/audit/bundle.zip").status_code == 405
+    assert signed_in.client.post(f"/organiser/c/{SLUG}/audit/bundle.zip").status_code == 400
+    assert count_events("bundle_exported") == before
+    response = signed_in.post(f"/organiser/c/{SLUG}/audit/bundle.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    [logged] = [json.loads(e.data) for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.chain == SLUG, AuditEvent.action == "bundle_exported"))]
+    manifest = zipfile.ZipFile(io.BytesIO(response.data)).read("manifest.json")
+    assert logged == {"version": 2, "manifest_sha256": hashlib.sha256(manifest).hexdigest()}
 
 
 def test_organiser_publishes_from_the_page(final_judging_campaign, signed_in):

@@ -200,17 +200,43 @@ def test_correction_before_publication(final_judging_campaign):
         republish(final_judging_campaign.campaign, "why not")
 
 
-def test_a_correction_computed_by_the_results_command_is_signed_at_export(published):
-    """``flask awards results SLUG --reason …`` publishes a version without going through
-    :func:`republish`; its ``published`` event is recorded when it is first exported."""
+def test_a_recomputed_version_is_published_only_by_republish(published, client):
+    """``flask awards results SLUG --reason …`` stores an unpublished version; nothing
+    (a bundle build, a download) publishes it behind the organisers' back. ``republish``
+    then publishes that version and records ``published``."""
     from awards.results.services import compute_campaign_results
 
     campaign = published.campaign
-    compute_campaign_results(campaign, "olivia", reason="typo in a department name")
+    pending = compute_campaign_results(campaign, "olivia", reason="typo in a department name")
+    assert (pending.version, pending.published_at) == (3, None)
+    assert current_published(campaign).version == 2
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    assert build_bundle(campaign).version == 2
+    assert client.get(f"/verify/{campaign.slug}/bundle.zip").status_code == 200
+    assert "typo in a department name" not in client.get(
+        f"/results/{campaign.slug}").get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
+    assert [e["version"] for e in events(campaign.slug, "published")] == [2]
+
+    corrected = republish(campaign, "typo in a department name", "olivia")
+    assert corrected.version == 3 and corrected.published_at is not None  # not recomputed
+    assert db.session.scalar(select(func.max(ResultVersion.version))) == 3
+    assert events(campaign.slug, "published")[-1] == {
+        "version": 3, "inputs_digest": pending.inputs_digest,
+        "public_key": campaign.signing_public_key, "reason": "typo in a department name"}
     bundle = build_bundle(campaign)
     assert bundle.version == 3
-    assert events(campaign.slug, "published")[-1]["version"] == 3
     assert verify_bundle(bundle.data, campaign.signing_public_key) == []
+
+
+def test_the_publish_command_publishes_a_pending_correction(published, runner):
+    from awards.results.services import compute_campaign_results
+
+    compute_campaign_results(published.campaign, "olivia", reason="recount")
+    result = cli(runner, "publish", "csea-worked", "--reason", "recount of district KT")
+    assert result.exit_code == 0, result.stderr
+    assert "published corrected results version 3" in result.stderr
+    assert [v.version for v in published_versions(published.campaign)] == [2, 3]
 
 
 # --------------------------------------------------------------------------- command line

@@ -18,6 +18,13 @@ from awards.audit import verify
 from awards.audit.signing import raw_public_key
 from awards.audit.verify import ed25519_verify, recompute_bundle, verify_bundle
 
+from ..scoring.test_worked_example import (
+    BOOTSTRAP_TOL,
+    DEFF_TOL,
+    JUDGE_TOL,
+    SHARE_TOL,
+    TABLE,
+)
 from ..scoring.worked_example import DEPARTMENTS
 
 VERIFY_PY = Path(verify.__file__)
@@ -37,19 +44,6 @@ RFC8032 = [
      ("6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac"
       "18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a")),
 ]
-
-# SPEC section 6 worked example, named tolerances as in tests/scoring.
-SHARE_TOL = 1e-6
-JUDGE_TOL = 1e-4
-DEFF_TOL = 1e-6
-BOOTSTRAP_TOL = 0.02
-TABLE = {
-    "A": (395, 0.426317, 0.016293, (0.394755, 0.458491), 70.3333, 0.3688),
-    "B": (415, 0.393998, 0.015836, (0.363446, 0.425403), 80.1429, 1.2547),
-    "C": (215, 0.208969, 0.013430, (0.183889, 0.236479), 61.0000, -1.4114),
-    "D": (270, 0.276454, 0.014986, (0.248089, 0.306739), 74.6667, 0.2479),
-    "E": (345, 0.355898, 0.016005, (0.325206, 0.387821), 64.8571, -0.4600),
-}
 
 
 # --------------------------------------------------------------------------- Ed25519
@@ -189,7 +183,39 @@ def test_command_line_prints_verified(worked_bundle, tmp_path, capsys):
     path = tmp_path / "bundle.zip"
     path.write_bytes(worked_bundle.zip())
     assert verify.main([str(path), "--public-key", worked_bundle.public_key]) == 0
-    assert capsys.readouterr().out == "VERIFIED\n"
+    assert capsys.readouterr() == ("VERIFIED\n", "")
+
+
+def test_command_line_without_a_key_names_the_key_it_used(worked_bundle, tmp_path, capsys):
+    """Without --public-key the signature is checked with the manifest's own key, which a
+    forger can replace: the verifier says which key it used and asks to compare it."""
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(worked_bundle.zip())
+    assert verify.main([str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "VERIFIED\n"
+    assert err.splitlines() == [
+        f"signed with public key {worked_bundle.public_key} (taken from manifest.json)",
+        ("compare this key with the public key published on the campaign's results page, "
+         "or run again with --public-key KEY")]
+
+
+def test_a_bundle_re_signed_with_another_key_shows_that_key(worked_bundle, tmp_path, capsys):
+    """A forger rebuilds every file (other figures, its own key in the manifest and in the
+    audit log's ``published`` event) and signs: only the key tells it apart."""
+    from .conftest import build_worked_bundle
+
+    forged = build_worked_bundle(bootstrap=50)
+    assert forged.public_key != worked_bundle.public_key
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(forged.zip())
+    assert verify.main([str(path)]) == 0  # consistent in itself ...
+    out, err = capsys.readouterr()
+    assert out == "VERIFIED\n"
+    assert forged.public_key in err and worked_bundle.public_key not in err  # ... not ours
+    assert verify.main([str(path), "--public-key", worked_bundle.public_key]) == 1
+    out, err = capsys.readouterr()
+    assert "is not the expected key" in out and err == ""
 
 
 def test_command_line_lists_discrepancies_and_exits_1(worked_bundle, tmp_path, capsys):

@@ -140,3 +140,16 @@ def test_auditor_sees_but_cannot_act(client, make_user, campaign):
                            {"frame": (io.BytesIO(frame_csv()), "f.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 403
+
+
+def test_purge_deletes_the_letter_files(client, organiser, sampled_campaign, app):
+    from awards.jobs import exports_dir
+
+    signed_in(client, organiser)
+    client.get("/organiser/c/csea-test/households")
+    client.post("/organiser/c/csea-test/households/codes", {})
+    _wait_for_job()
+    folder = exports_dir("csea-test")
+    assert any(folder.glob("letters-*.csv"))
+    client.post("/organiser/c/csea-test/households/purge", {"confirm": "purge"})
+    assert not any(folder.glob("letter*"))

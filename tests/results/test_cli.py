@@ -99,3 +99,22 @@ def test_results_after_publication_needs_reason(runner, scored):
     assert result.exit_code == 1 and "give a reason" in result.stderr
     result = runner.invoke(args=["awards", "results", "example", "--reason", "recount"])
     assert result.exit_code == 0, result.stderr
+    assert ("version 1 is not published: publish the correction with flask awards publish "
+            "example --reason") in result.stderr
+    assert db.session.scalar(select(ResultVersion.published_at)) is None
+
+
+def test_results_refused_while_voting_is_open(runner, scored):
+    import datetime as dt
+
+    from awards.models.base import utcnow
+
+    scored.state = "adjudication"
+    scored.voting_opens_at = utcnow() - dt.timedelta(minutes=1)
+    db.session.commit()
+    result = runner.invoke(args=["awards", "results", "example", "--json"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        "error: close voting before computing results: exact counts while voting is open "
+        "could link ballots to households")
+    assert db.session.scalar(select(func.count()).select_from(ResultVersion)) == 0

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from awards.audit.service import chain_events
 from awards.extensions import db
-from awards.models import Department, ResultVersion
+from awards.models import AuditEvent, Department, ResultVersion
+from awards.models.base import utcnow
 from awards.results.services import compute_campaign_results
 
 from ..conftest import PASSWORD
@@ -26,6 +28,31 @@ def computed(scored):
     db.session.commit()
     compute_campaign_results(scored, actor="olivia")
     return scored
+
+
+def mark_published(campaign, *versions: int) -> None:
+    """What :func:`awards.audit.publish.publish` leaves behind, without its preconditions
+    (the example campaign has no sample or signing key): the campaign published and the
+    given versions (default: the latest) stamped as published."""
+    rows = db.session.scalars(select(ResultVersion).order_by(ResultVersion.version)).all()
+    for row in rows:
+        if row.version in versions or (not versions and row is rows[-1]):
+            row.published_at = row.computed_at
+    campaign.state = "published"
+    db.session.commit()
+
+
+def export(client, fmt: str, **kwargs):
+    """Download an export the way the page does: a POST form with the CSRF token."""
+    return client.post(f"{PAGE}/export.{fmt}", **kwargs)
+
+
+def open_voting_now(campaign) -> None:
+    """Voting open: the campaign in adjudication with a window that started an hour ago."""
+    campaign.state = "adjudication"
+    campaign.voting_opens_at = utcnow() - dt.timedelta(hours=1)
+    campaign.voting_closes_at = None
+    db.session.commit()
 
 
 def assert_safe_html(html: str) -> None:
@@ -89,15 +116,34 @@ def test_compute_error_is_shown(signed_in, example, headers):
     assert ("<!doctype html>" in html) == (not headers)
 
 
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+def test_no_compute_button_while_voting_is_open(signed_in, scored, headers):
+    """SPEC 4: exact counts taken while the vote runs could link ballots to households."""
+    from awards.campaigns.services import close_voting
+
+    open_voting_now(scored)
+    html = signed_in.get(PAGE, headers=headers).get_data(as_text=True)
+    assert "close voting before computing results" in html
+    assert "Compute results" not in html and 'action="/organiser/c/example/results/compute"' \
+        not in html
+    response = signed_in.post(PAGE + "/compute", headers=headers)
+    assert response.status_code == 422
+    assert ("close voting before computing results: exact counts while voting is open could "
+            "link ballots to households") in response.get_data(as_text=True)
+    assert db.session.scalar(select(ResultVersion)) is None
+    close_voting(scored)
+    assert "Compute results" in signed_in.get(PAGE, headers=headers).get_data(as_text=True)
+
+
 def test_compute_needs_csrf(signed_in, scored):
     response = signed_in.client.post(PAGE + "/compute", data={})
     assert response.status_code == 400
     assert db.session.scalar(select(ResultVersion)) is None
 
 
-def test_recompute_after_publication_needs_reason(signed_in, computed):
-    computed.state = "published"
-    db.session.commit()
+def test_recompute_after_publication_needs_reason_and_stays_unpublished(signed_in,
+                                                                         computed, client):
+    mark_published(computed)
     page = signed_in.get(PAGE).get_data(as_text=True)
     assert 'name="reason"' in page
     response = signed_in.post(PAGE + "/compute")
@@ -105,15 +151,34 @@ def test_recompute_after_publication_needs_reason(signed_in, computed):
     assert "give a reason" in response.get_data(as_text=True)
     response = signed_in.post(PAGE + "/compute", {"reason": "late paper returns"})
     assert response.status_code == 303
-    assert db.session.scalar(select(ResultVersion.reason).where(ResultVersion.version == 2)) \
-        == "late paper returns"
+    second = db.session.scalar(select(ResultVersion).where(ResultVersion.version == 2))
+    assert second.reason == "late paper returns" and second.published_at is None
+    assert "Not published" in signed_in.get(PAGE).get_data(as_text=True)
+    public = client.get("/results/example").get_data(as_text=True)
+    assert "late paper returns" not in public and "?version=2" not in public
+    assert client.get("/results/example?version=2").status_code == 404
 
 
-def test_auditor_reads_but_cannot_compute(client, make_user, computed):
+def test_auditor_sees_nothing_before_publication(client, make_user, computed):
+    """SPEC 1 and 9: auditors read *published* results; organisers see them at any time."""
     make_user("auditor", "audrey")
     client.signin("audrey", PASSWORD)
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    assert client.get(PAGE).status_code == 404
+    assert client.get(PAGE, headers=HX).status_code == 404
+    assert client.get(PAGE + "?version=1").status_code == 404
+    for fmt in ("csv", "xlsx", "pdf"):
+        assert export(client, fmt).status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+def test_auditor_reads_after_publication_but_cannot_compute(client, make_user, computed):
+    make_user("auditor", "audrey")
+    client.signin("audrey", PASSWORD)
+    mark_published(computed)
     html = client.get(PAGE).get_data(as_text=True)
     assert "Best Public Image" in html and "Compute results" not in html
+    assert export(client, "csv").status_code == 200
     assert client.post(PAGE + "/compute").status_code == 403
 
 
@@ -122,13 +187,13 @@ def test_other_staff_are_refused(client, make_user, computed, role):
     make_user(role, "someone", department="A" if role == "coordinator" else None)
     client.signin("someone", PASSWORD)
     assert client.get(PAGE).status_code == 403
-    assert client.get(PAGE + "/export.csv").status_code == 403
+    assert export(client, "csv").status_code == 403
 
 
 def test_anonymous_is_asked_to_sign_in(client, computed):
     response = client.get(PAGE)
     assert response.status_code in (302, 401)
-    assert client.get(PAGE + "/export.pdf").status_code in (302, 401)
+    assert export(client, "pdf").status_code in (302, 401)
 
 
 def test_earlier_version_and_unknown_version(signed_in, computed):
@@ -145,19 +210,33 @@ def test_earlier_version_and_unknown_version(signed_in, computed):
     ("pdf", "application/pdf", b"%PDF"),
 ])
 def test_exports_download(signed_in, computed, fmt, mimetype, magic, headers):
-    response = signed_in.get(f"{PAGE}/export.{fmt}", headers=headers)
+    response = export(signed_in, fmt, headers=headers)
     assert response.status_code == 200
     assert response.mimetype == mimetype
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="example-results-v1.{fmt}"')
     assert response.data.startswith(magic)
-    assert chain_events("example")[-1].action == "results_exported"
+    event = chain_events("example")[-1]
+    assert (event.action, event.actor) == ("results_exported", "olivia")
+
+
+def test_exports_are_forms_with_csrf_and_a_get_writes_nothing(signed_in, computed):
+    """SPEC 7 audits every export, and a GET must not write: the downloads are POST forms."""
+    html = signed_in.get(PAGE).get_data(as_text=True)
+    for fmt in ("csv", "xlsx", "pdf"):
+        url = f"/organiser/c/example/results/export.{fmt}?version=1"
+        assert f'<form method="post" class="inline-form" action="{url}">' in html
+        assert f'href="{url}' not in html
+    before = len(chain_events("example"))
+    assert signed_in.get(PAGE + "/export.csv").status_code == 405
+    assert signed_in.client.post(PAGE + "/export.csv").status_code == 400  # no CSRF token
+    assert len(chain_events("example")) == before
 
 
 def test_xlsx_has_the_four_sheets(signed_in, computed):
     from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(signed_in.get(PAGE + "/export.xlsx").data))
+    book = load_workbook(io.BytesIO(export(signed_in, "xlsx").data))
     assert book.sheetnames == ["public", "judges", "combined", "final"]
     combined = list(book["combined"].iter_rows(values_only=True))
     assert combined[0][:2] == ("rank", "department") and combined[1][1] == "B"
@@ -170,7 +249,7 @@ def test_csv_has_ranking_and_shares_and_escapes_formulas(signed_in, computed):
     dept.name_en = "=HYPERLINK(\"http://evil\")"
     dept.name_zh = "@SUM(1)"
     db.session.commit()
-    text = signed_in.get(PAGE + "/export.csv").data.decode("utf-8-sig")
+    text = export(signed_in, "csv").data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["department"] for r in rows] == ["B", "A", "D", "E", "C"]
     first = rows[0]
@@ -181,16 +260,16 @@ def test_csv_has_ranking_and_shares_and_escapes_formulas(signed_in, computed):
 
 
 def test_pdf_has_chinese_font_and_charts(signed_in, computed):
-    data = signed_in.get(PAGE + "/export.pdf", headers={"Accept-Language": "zh-HK"}).data
+    data = export(signed_in, "pdf", headers={"Accept-Language": "zh-HK"}).data
     assert data.startswith(b"%PDF") and len(data) > 5000
 
 
 def test_unknown_export_format(signed_in, computed):
-    assert signed_in.get(PAGE + "/export.doc").status_code == 404
+    assert export(signed_in, "doc").status_code == 404
 
 
 def test_export_without_results(signed_in, example):
-    assert signed_in.get(PAGE + "/export.csv").status_code == 404
+    assert export(signed_in, "csv").status_code == 404
 
 
 @pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
@@ -199,8 +278,7 @@ def test_public_page_is_404_until_published(client, computed, headers):
     computed.state = "finalists_announced"
     db.session.commit()
     assert client.get("/results/example", headers=headers).status_code == 404
-    computed.state = "published"
-    db.session.commit()
+    mark_published(computed)
     response = client.get("/results/example", headers=headers)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -212,12 +290,12 @@ def test_public_page_is_404_until_published(client, computed, headers):
     assert "Judge effects" not in html
 
 
-def test_public_page_lists_versions(client, computed):
-    first = db.session.scalar(select(ResultVersion))
-    first.published_at = first.computed_at
-    computed.state = "published"
-    db.session.commit()
+def test_public_page_shows_the_latest_published_version(client, computed):
+    mark_published(computed)
     compute_campaign_results(computed, reason="corrected census total")
+    html = client.get("/results/example").get_data(as_text=True)
+    assert "corrected census total" not in html  # computed, not published
+    mark_published(computed, 1, 2)  # as awards.audit.publish.republish does
     html = client.get("/results/example").get_data(as_text=True)
     assert "corrected census total" in html and "?version=1" in html
     old = client.get("/results/example?version=1").get_data(as_text=True)
@@ -251,7 +329,6 @@ def test_without_bootstrap_or_final_round(signed_in, example):
     assert "The final round has not been scored yet" in html
     assert "Finalist cut:" not in html
     for fmt in ("csv", "xlsx", "pdf"):
-        assert signed_in.get(f"{PAGE}/export.{fmt}").status_code == 200
-    example.state = "published"
-    db.session.commit()
+        assert export(signed_in, fmt).status_code == 200
+    mark_published(example)
     assert signed_in.get("/results/example").status_code == 200

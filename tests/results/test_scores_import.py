@@ -55,6 +55,11 @@ def test_dry_run_writes_nothing(example):
     ("preliminary,j1,A,overall,-1", "score -1 is outside 0..100"),
     ("preliminary,j1,A,overall,7.5", "score '7.5' is not a whole number"),
     ("preliminary,j1,A,overall,", "score '' is not a whole number"),
+    ("preliminary,j1,A,overall,1_0", "score '1_0' is not a whole number (digits 0-9 only)"),
+    ("preliminary,j1,A,overall,+5", "score '+5' is not a whole number (digits 0-9 only)"),
+    ("preliminary,j1,A,overall,５", "score '５' is not a whole number (digits 0-9 only)"),
+    ("preliminary,j1,A,overall,٥", "score '٥' is not a whole number (digits 0-9 only)"),
+    ("preliminary,j1,A,overall,5 5", "score '5 5' is not a whole number"),
     ("preliminary,j1,E,overall,50", "judge 'j1' has a conflict of interest with 'E'"),
     ("preliminary,j2,A,overall,71", "repeats line 2"),
     ("preliminary,j1,A", "expected 5 fields"),
@@ -67,6 +72,11 @@ def test_each_bad_row_refuses_the_whole_file_with_its_line(example, line, messag
     assert all(n == 4 for n, _ in caught.value.errors)
     assert "nothing was imported" in str(caught.value)
     assert count(Scorecard) == 0 and count(Score) == 0 and count(Assignment) == 0
+
+
+def test_spaces_around_a_score_are_trimmed_like_every_cell(example):
+    import_scores(example, HEADER + "preliminary,j1,A,overall, 5 \n")
+    assert db.session.scalar(select(Score.value)) == 5
 
 
 def test_every_error_is_listed(example):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -11,12 +12,14 @@ from awards.audit.service import chain_events
 from awards.exceptions import FrozenError, InvalidInput
 from awards.extensions import db
 from awards.models import ResultVersion, Scorecard
+from awards.models.base import utcnow
 from awards.results.digest import config_for_digest, inputs_digest
 from awards.results.scores_import import import_scores
 from awards.results.services import (
     ballot_counts,
     compute_campaign_results,
     load_scoring_inputs,
+    public_versions,
     score_rows,
     version_results,
 )
@@ -170,10 +173,33 @@ def test_published_results_need_a_reason_and_make_a_new_version(scored):
         compute_campaign_results(scored)
     assert chain_events("example")[-1].action == "change_refused"
     second = compute_campaign_results(scored, reason="corrected district total")
-    assert second.version == 2 and second.published_at is not None
-    assert second.reason == "corrected district total"
-    assert json.loads(chain_events("example")[-1].data)["reason"] == "corrected district total"
+    assert second.version == 2 and second.reason == "corrected district total"
+    assert second.published_at is None  # only awards.audit.publish.republish publishes
+    last = chain_events("example")[-1]
+    assert last.action == "results_computed"  # no "published" event either
+    assert json.loads(last.data)["reason"] == "corrected district total"
     assert db.session.get(ResultVersion, first.id).results_json == first.results_json
+    assert [v.version for v in public_versions(scored)] == [1]
+
+
+def test_no_results_while_voting_is_open(scored):
+    """SPEC 4: counts taken during the vote and compared with later ones could tell which
+    ballot a household cast, so results wait until voting closes."""
+    from awards.campaigns.services import close_voting
+
+    scored.bootstrap = 50
+    scored.state = "adjudication"
+    scored.voting_opens_at = utcnow() - dt.timedelta(minutes=5)
+    db.session.commit()
+    events = len(chain_events("example"))
+    with pytest.raises(InvalidInput) as caught:
+        compute_campaign_results(scored, actor="olivia")
+    assert str(caught.value) == ("close voting before computing results: exact counts while "
+                                 "voting is open could link ballots to households")
+    assert db.session.scalar(select(ResultVersion)) is None
+    assert len(chain_events("example")) == events
+    close_voting(scored)
+    assert compute_campaign_results(scored, actor="olivia").version == 1
 
 
 def test_ballots_are_counted_by_the_database(example):

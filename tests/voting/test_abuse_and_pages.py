@@ -143,3 +143,30 @@ def test_vote_page_in_chinese(app, open_campaign):
 def test_steps_without_a_session_go_back_to_the_start(app, path):
     response = CsrfClient(app.test_client()).get(path)
     assert response.status_code in (302, 303) and response.headers["Location"].endswith("/vote")
+
+
+def test_after_the_vote_a_letter_does_not_tell_whether_its_household_voted(
+        open_campaign, letters, app):
+    from awards.campaigns.services import close_voting
+
+    vote(browser(app, "192.0.2.50"), letters[0].code)
+    close_voting(open_campaign)
+    answers = {browser(app, "192.0.2.51").post("/vote", {"code": code}).get_data(as_text=True)
+               .count("Voting is not open") for code in (letters[0].code, letters[1].code,
+                                                          generate_code())}
+    assert answers == {1}
+
+
+def test_dashboard_counts_are_banded_while_voting_is_open(open_campaign, letters, app,
+                                                          organiser):
+    from awards.voting.ballots import cast_web_ballot
+
+    from ..conftest import PASSWORD
+
+    for letter in letters[:3]:
+        cast_web_ballot(open_campaign, letter.code, ["A"])
+    client = CsrfClient(app.test_client())
+    client.signin("olivia", PASSWORD)
+    page = client.get("/organiser/c/csea-test").get_data(as_text=True).replace("&lt;", "<")
+    assert "Valid ballots</dt><dd><10</dd>" in page
+    assert "Codes used</dt><dd><10</dd>" in page

@@ -168,3 +168,88 @@ def test_purge_addresses_keeps_ids_and_digest(letters, sampled_campaign):
 def test_frame_parse_is_the_validation_used(campaign):
     rows = parse_frame(io.BytesIO(frame_csv()), {"KT", "ST", "IS"})
     assert len(rows) == 140
+
+
+def test_codes_issue_refuses_unwritable_paths_before_issuing(sampled_campaign, runner,
+                                                              tmp_path):
+    for args in (["--out", str(tmp_path / "missing" / "l.csv")],
+                 ["--out", str(tmp_path / "l.csv"), "--pdf", str(tmp_path / "no" / "l.pdf")]):
+        result = runner.invoke(args=["awards", "codes", "issue", "csea-test", *args])
+        assert result.exit_code == 1
+        assert result.stderr.startswith("error: cannot write") and "Traceback" not in result.stderr
+        assert db.session.scalar(select(func.count()).select_from(VotingCode)) == 0
+
+
+def test_letters_pdf_can_be_printed_again_from_the_csv(sampled_campaign, runner, tmp_path):
+    out = tmp_path / "letters.csv"
+    assert runner.invoke(args=["awards", "codes", "issue", "csea-test", "--out",
+                               str(out)]).exit_code == 0
+    pdf = tmp_path / "again.pdf"
+    result = runner.invoke(args=["awards", "codes", "letters", "csea-test", "--from", str(out),
+                                 "--pdf", str(pdf)])
+    assert result.exit_code == 0, result.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_read_letters_csv_undoes_formula_escaping(tmp_path):
+    from awards.voting.letter_files import read_letters_csv
+    from awards.voting.letters import write_letters_csv
+
+    path = tmp_path / "l.csv"
+    code = generate_code_for_test()
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        write_letters_csv([("H1", "KT", code, "+852 Flat 1")], stream)
+    (letter,) = read_letters_csv(path)
+    assert letter.address == "+852 Flat 1" and letter.code == code
+
+
+def generate_code_for_test() -> str:
+    from awards.voting.codes import generate_code
+
+    return generate_code()
+
+
+def test_two_simultaneous_issues_issue_one_set_of_codes(sampled_campaign, app):
+    """A double click on "issue codes": the second request must find the codes issued."""
+    import threading
+
+    from awards.models import Campaign
+
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+    campaign_id = sampled_campaign.id
+    db.session.rollback()
+
+    def issue() -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                campaign = db.session.get(Campaign, campaign_id)
+                issue_codes(campaign, lambda _letters: None)
+                outcomes.append("issued")
+            except LifecycleError as exc:
+                outcomes.append(str(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=issue) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes)[0].startswith("codes have already been issued")
+    assert outcomes.count("issued") == 1
+    assert db.session.scalar(select(func.count()).select_from(VotingCode)) == 90
+
+
+def test_finalists_need_results_computed_on_the_current_data(open_campaign):
+    from awards.campaigns.services import close_voting, move_phase
+    from awards.models import ResultVersion
+
+    close_voting(open_campaign)
+    db.session.add(ResultVersion(campaign_id=open_campaign.id, version=1, computed_by="olivia",
+                                 inputs_digest="f" * 64, results_json="{}"))
+    db.session.commit()
+    with pytest.raises(LifecycleError, match="computed from other data"):
+        move_phase(open_campaign, "finalists_announced")
+    assert open_campaign.state == "adjudication"
