@@ -265,3 +265,35 @@ def campaign(app, campaign_config):
 
     campaign, _created, _notes = load_campaign_config(parse_config(campaign_config))
     return campaign
+
+
+def pseudonyms_in_username_order(campaign) -> None:
+    """Pin judges' pseudonyms to username order (j1 → J01 …), as the worked example of the
+    SPEC numbers its judges. The product assigns them in a random order."""
+    from sqlalchemy import select
+
+    from awards.models import Judge, User
+
+    judges = db.session.execute(select(Judge).join(User, User.id == Judge.user_id)
+                                .where(Judge.campaign_id == campaign.id)
+                                .order_by(User.username)).scalars().all()
+    for judge in judges:
+        judge.pseudonym = ""
+    db.session.flush()
+    for number, judge in enumerate(judges, start=1):
+        judge.pseudonym = f"J{number:02d}"
+    db.session.commit()
+
+
+def open_the_vote_now(campaign) -> None:
+    """Voting open as after 'flask awards voting open': window, freeze and codes."""
+    import datetime as dt
+
+    from awards.models.base import utcnow
+
+    campaign.state = "adjudication"
+    campaign.voting_opens_at = utcnow() - dt.timedelta(minutes=5)
+    campaign.voting_closes_at = None
+    campaign.frozen_at = campaign.frozen_at or utcnow()
+    campaign.codes_commitment = campaign.codes_commitment or "0" * 64
+    db.session.commit()

@@ -472,6 +472,9 @@ def build_published_campaign(*, publish_it: bool = True,
                                 password_hash="!", active=True))
     db.session.commit()
     campaign, _created, _notes = load_campaign_config(parse_config(worked_config_text()))
+    from ..conftest import pseudonyms_in_username_order
+
+    pseudonyms_in_username_order(campaign)
     import_frame(campaign, io.BytesIO(frame_csv()))
     for state in ("entries_open", "entries_closed", "adjudication"):
         move_phase(campaign, state)

@@ -135,6 +135,9 @@ def example(app) -> Campaign:
     from awards.campaigns.services import load_campaign_config
 
     campaign, _created, _notes = load_campaign_config(parse_config(EXAMPLE_CONFIG))
+    from ..conftest import pseudonyms_in_username_order
+
+    pseudonyms_in_username_order(campaign)
     campaign.seed = SEED
     db.session.commit()
     add_ballots(campaign, PATTERN_COUNTS, spoilt={"IS": 2})

@@ -111,6 +111,9 @@ def test_results_refused_while_voting_is_open(runner, scored):
 
     scored.state = "adjudication"
     scored.voting_opens_at = utcnow() - dt.timedelta(minutes=1)
+    from ..conftest import open_the_vote_now
+
+    open_the_vote_now(scored)
     db.session.commit()
     result = runner.invoke(args=["awards", "results", "example", "--json"])
     assert result.exit_code == 1 and result.stdout == ""

@@ -140,6 +140,9 @@ def test_disconnected_graph_names_its_parts(app):
 
     config = EXAMPLE_CONFIG + '\n[[judges]]\nusername = "j4"\nname = "Judge Four"\n'
     campaign, *_ = load_campaign_config(parse_config(config))
+    from ..conftest import pseudonyms_in_username_order
+
+    pseudonyms_in_username_order(campaign)
     campaign.seed = "CSEA-example-2002"
     db.session.commit()
     sheet = HEADER + "".join(
@@ -190,6 +193,9 @@ def test_no_results_while_voting_is_open(scored):
     scored.bootstrap = 50
     scored.state = "adjudication"
     scored.voting_opens_at = utcnow() - dt.timedelta(minutes=5)
+    from ..conftest import open_the_vote_now
+
+    open_the_vote_now(scored)
     db.session.commit()
     events = len(chain_events("example"))
     with pytest.raises(InvalidInput) as caught:
