@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..models import Campaign, ResultVersion
+from ..voting.letters import csv_text_cell
 from .report_pdf import export_pdf
 from .services import version_results
 from .view import ResultsView, build_view
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 CSV_HEADER = (
     "rank", "department", "name_en", "name_zh", "finalist", "combined", "display",
@@ -34,8 +34,7 @@ def csv_cell(value: Any) -> Any:
         return "yes" if value else "no"
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return csv_text_cell(str(value))
 
 
 def ranking_rows(view: ResultsView) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from flask import current_app
 from ..models import Campaign
 from .codes import parse_code
 from .households import IssuedLetter
-from .letters import Letter, write_letters_csv, write_letters_pdf
+from .letters import FORMULA_START, Letter, write_letters_csv, write_letters_pdf
 
 
 def csv_deliverer(path: Path, announce: Callable[[str], None] | None = None
@@ -36,7 +36,7 @@ def csv_deliverer(path: Path, announce: Callable[[str], None] | None = None
 
 def _unescape(cell: str) -> str:
     """Undo the apostrophe that ``letters.csv`` puts before a formula-like cell."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell
+    return cell[1:] if cell[:1] == "'" and cell[1:].startswith(FORMULA_START) else cell
 
 
 def read_letters_csv(path: Path) -> Iterator[IssuedLetter]:

@@ -64,7 +64,7 @@ MONO_FONT_CANDIDATES = (
 )
 MONO_FALLBACK = "Courier-Bold"  # one of the 14 standard PDF fonts
 CSV_HEADER = ("household_id", "district", "code", "address")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _GREY = Color(0.93, 0.93, 0.93)
 _RULE = Color(0.55, 0.55, 0.55)
 _PAGE_W, _PAGE_H = A4
@@ -90,10 +90,11 @@ class Letter:
 # --------------------------------------------------------------------------- CSV
 
 
-def _csv_cell(value: str | None) -> str:
-    """Neutralise spreadsheet formulas (SPEC section 9: CSV exports escape = + - @)."""
+def csv_text_cell(value: str | None) -> str:
+    """Neutralise spreadsheet formulas (SPEC section 9: CSV exports escape = + - @): text
+    starting with one of :data:`FORMULA_START` gets a leading apostrophe."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def write_letters_csv(
@@ -130,7 +131,7 @@ def write_letters_csv(
     count = 0
     for household_id, district, code, address in rows:
         writer.writerow(
-            (_csv_cell(household_id), _csv_cell(district), format_code(code), _csv_cell(address))
+            (csv_text_cell(household_id), csv_text_cell(district), format_code(code), csv_text_cell(address))
         )
         count += 1
     return count
