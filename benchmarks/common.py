@@ -68,13 +68,15 @@ def campaign_toml(slug: str = "bench", entries_required: bool = False) -> str:
 
 
 def synthetic_frame(scale: float = 1.0) -> bytes:
-    """A frame CSV with the census households of each district times ``scale``."""
+    """A frame CSV with the census households of each district times ``scale``, each with a
+    quoted address of realistic length (about 60 characters, a comma inside)."""
     out = io.StringIO()
     out.write("household_id,district,address\n")
     for d in district_rows():
-        code = d["code"]
+        code, name = d["code"], d["name_en"]
         for i in range(int(int(d["households_2021"]) * scale)):
-            out.write(f"{code}{i:07d},{code},\n")
+            out.write(f'{code}{i:07d},{code},"Flat {"ABCDEFGH"[i % 8]}, {i % 40 + 1}/F, '
+                      f'Block {i // 320 % 12 + 1}, {i // 3840 + 1} Garden Road, {name}"\n')
     return out.getvalue().encode()
 
 

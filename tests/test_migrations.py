@@ -59,3 +59,34 @@ def test_upgrade_from_empty_postgresql():
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_0002_moves_the_sample_into_its_own_table(tmp_path):
+    """A database drawn under 0001 (a ``sampled`` flag on households) keeps its sample."""
+    uri = f"sqlite:///{tmp_path / 'old.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO campaigns (id, slug, name_en, name_zh, state, max_choices, "
+                "finalists, final_public_weight, public_weight, judge_method, bootstrap, "
+                "entries_required, failed_guesses, created_at, updated_at) VALUES (1, 'old', "
+                "'Old', '舊', 'draft', 3, 8, 0, 0.3, 'additive', 2000, 0, 0, '2026-01-01', "
+                "'2026-01-01')"))
+            connection.execute(text(
+                "INSERT INTO districts (id, campaign_id, code, name_en, name_zh, frame_count, "
+                "sample_size) VALUES (7, 1, 'KT', 'Kwun Tong', '觀塘', 3, 2)"))
+            connection.execute(text(
+                "INSERT INTO households (id, campaign_id, household_id, district_id, address, "
+                "sampled) VALUES (1, 1, 'H1', 7, NULL, 1), (2, 1, 'H2', 7, NULL, 0), "
+                "(3, 1, 'H3', 7, NULL, 1)"))
+        upgrade()
+        with db.engine.connect() as connection:
+            sampled = connection.execute(text(
+                "SELECT household_pk, campaign_id, district_id FROM sampled_households "
+                "ORDER BY household_pk")).all()
+            columns = {c["name"] for c in inspect(connection).get_columns("households")}
+        db.engine.dispose()
+    assert [tuple(row) for row in sampled] == [(1, 1, 7), (3, 1, 7)]
+    assert "sampled" not in columns

@@ -85,7 +85,10 @@ class Campaign(db.Model):
 
 class District(db.Model):
     __tablename__ = "districts"
-    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "code"),
+        UniqueConstraint("campaign_id", "id"),  # target of the households' key
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))

@@ -15,7 +15,6 @@ from ..models import (
     Ballot,
     Campaign,
     Entry,
-    Household,
     Judge,
     Scorecard,
     VotingCode,
@@ -62,10 +61,9 @@ def campaign_counts(campaign: Campaign) -> CampaignCounts:
             Entry.campaign_id == cid, Entry.status == "submitted")),
         entries_eligible=_count(select(func.count()).select_from(Entry).where(
             Entry.campaign_id == cid, Entry.eligibility == "eligible")),
-        households=_count(select(func.count()).select_from(Household).where(
-            Household.campaign_id == cid)),
-        sampled=_count(select(func.count()).select_from(Household).where(
-            Household.campaign_id == cid, Household.sampled.is_(True))),
+        # Kept per district by the frame import and the draw: no count over millions of rows.
+        households=sum(d.frame_count for d in campaign.districts),
+        sampled=sum(d.sample_size for d in campaign.districts),
         codes={state: shown(int(codes.get(state, 0))) for state in ("issued", "used", "void")},
         ballots_valid=shown(valid),
         ballots_spoilt=shown(spoilt),

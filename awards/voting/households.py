@@ -7,6 +7,7 @@ audit event.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -18,7 +19,7 @@ from ..audit.service import record
 from ..campaigns.services import lock_campaign, refuse
 from ..exceptions import InvalidInput, LifecycleError, NotFound
 from ..extensions import db
-from ..models import AuditEvent, Campaign, District, Household, VotingCode
+from ..models import AuditEvent, Campaign, District, Household, SampledHousehold, VotingCode
 from ..models.base import utcnow, utctoday
 from .codes import code_hmac, codes_commitment, generate_code
 from .frame import FrameError, FrameRow, digest_frames, parse_frame
@@ -87,32 +88,68 @@ def _frame_digest(rows: list[FrameRow]) -> str:
     return digest_frames(frames)
 
 
+# COPY text format: backslash, tab and line breaks are escaped; None is \N.
+_COPY_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def _bulk_insert_households(campaign_id: int, district_ids: dict[str, int],
                             rows: list[FrameRow]) -> None:
     """``COPY`` on PostgreSQL, batched ``executemany`` elsewhere, inside the session's
     transaction so that a failure leaves nothing behind."""
     connection = db.session.connection()
     raw = connection.connection.dbapi_connection
-    values = ((campaign_id, hid, district_ids[d], address, False) for hid, d, address in rows)
     if connection.dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(
-            "COPY households (campaign_id, household_id, district_id, address, sampled) "
-            "FROM STDIN"
-        ) as copy:
-            for row in values:
-                copy.write_row(row)
+        _copy_households(connection, raw, campaign_id, district_ids, rows)
         return
+    values = ((campaign_id, hid, district_ids[d], address) for hid, d, address in rows)
     cursor = raw.cursor()
     batch: list[tuple] = []
     for row in values:
         batch.append(row)
         if len(batch) >= BATCH:
             cursor.executemany("INSERT INTO households (campaign_id, household_id, district_id,"
-                               " address, sampled) VALUES (?, ?, ?, ?, ?)", batch)
+                               " address) VALUES (?, ?, ?, ?)", batch)
             batch.clear()
     if batch:
         cursor.executemany("INSERT INTO households (campaign_id, household_id, district_id, "
-                           "address, sampled) VALUES (?, ?, ?, ?, ?)", batch)
+                           "address) VALUES (?, ?, ?, ?)", batch)
+
+
+def _copy_households(connection, raw, campaign_id: int, district_ids: dict[str, int],
+                     rows: list[FrameRow]) -> None:
+    """PostgreSQL bulk load: COPY text written in large chunks (the manual's "Populating a
+    Database"), then ANALYZE so that the sample's lookups by key use the indexes."""
+    prefix = {code: f"{campaign_id}\t{key}\t" for code, key in district_ids.items()}
+    with raw.cursor() as cursor, cursor.copy(
+        "COPY households (campaign_id, district_id, household_id, address) "
+        "FROM STDIN"
+    ) as copy:
+        for start in range(0, len(rows), BATCH):
+            copy.write("".join(
+                prefix[district] + household_id.translate(_COPY_ESCAPES) + "\t"
+                + (_COPY_NULL if address is None else address.translate(_COPY_ESCAPES))
+                + "\n"
+                for household_id, district, address in rows[start:start + BATCH]
+            ))
+    connection.exec_driver_sql("ANALYZE households")
+
+
+def _insert_sampled(rows: list[tuple[int, int, int]]) -> None:
+    """``(household_pk, campaign_id, district_id)`` rows into ``sampled_households``: COPY
+    on PostgreSQL (a statement per row costs a round trip each), ``executemany``
+    elsewhere."""
+    connection = db.session.connection()
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(
+            "COPY sampled_households (household_pk, campaign_id, district_id) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    raw.cursor().executemany("INSERT INTO sampled_households (household_pk, campaign_id, "
+                             "district_id) VALUES (?, ?, ?)", rows)
 
 
 def _digest_is_recorded(campaign: Campaign) -> bool:
@@ -126,15 +163,32 @@ def _digest_is_recorded(campaign: Campaign) -> bool:
 def load_frames(campaign: Campaign) -> dict[str, list[str]]:
     """District code -> household ids in canonical frame order (plain string order, sorted
     here rather than by the database, whose collation may differ)."""
+    return {code: ids for code, (ids, _keys) in _keyed_frames(campaign).items()}
+
+
+def _keyed_frames(campaign: Campaign) -> dict[str, tuple[list[str], list[int]]]:
+    """District code -> (household ids in canonical frame order, their primary keys in the
+    same order).
+
+    Millions of rows: read through the driver's cursor, as ORM rows would cost four times
+    as long."""
     codes = {d.id: d.code for d in campaign.districts}
-    frames: dict[str, list[str]] = {code: [] for code in codes.values()}
-    for district_id, household_id in db.session.execute(
-        select(Household.district_id, Household.household_id)
-        .where(Household.campaign_id == campaign.id)
-    ):
-        frames[codes[district_id]].append(household_id)
-    for ids in frames.values():
-        ids.sort()
+    rows: dict[int, list[tuple[str, int]]] = {district_id: [] for district_id in codes}
+    connection = db.session.connection()
+    marker = "%s" if connection.dialect.name == "postgresql" else "?"
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT district_id, household_id, id FROM households "
+                       f"WHERE campaign_id = {marker}", (campaign.id,))
+        while chunk := cursor.fetchmany(BATCH):
+            for district_id, household_id, key in chunk:
+                rows[district_id].append((household_id, key))
+    finally:
+        cursor.close()
+    frames = {}
+    for district_id, pairs in rows.items():
+        pairs.sort()
+        frames[codes[district_id]] = ([hid for hid, _key in pairs], [key for _hid, key in pairs])
     return frames
 
 
@@ -163,21 +217,16 @@ def draw_campaign_sample(campaign: Campaign, size: int, seed: str) -> dict[str, 
         raise InvalidInput("the sample size must be at least 1")
     try:
         validate_seed(seed)
-        frames = load_frames(campaign)
-        sample = draw_sample(seed, frames, size)
+        keyed = _keyed_frames(campaign)
+        sample = draw_sample(seed, {code: ids for code, (ids, _) in keyed.items()}, size)
     except SamplingError as exc:
         raise InvalidInput(str(exc)) from None
     record("seed_recorded", campaign.slug,
            {"seed": seed, "frame_digest": campaign.frame_digest}, chain=campaign.slug)
     ids = _district_ids(campaign)
-    for code, households in sample.items():
-        for start in range(0, len(households), 1000):
-            db.session.execute(
-                update(Household)
-                .where(Household.campaign_id == campaign.id,
-                       Household.district_id == ids[code],
-                       Household.household_id.in_(households[start:start + 1000]))
-                .values(sampled=True))
+    _insert_sampled([
+        (keyed[code][1][bisect_left(keyed[code][0], household_id)], campaign.id, ids[code])
+        for code, households in sample.items() for household_id in households])
     allocation = {code: len(households) for code, households in sample.items()}
     for district in campaign.districts:
         district.sample_size = allocation.get(district.code, 0)
@@ -223,7 +272,8 @@ def issue_codes(campaign: Campaign, deliver: Deliver,
     codes = {d.id: d.code for d in campaign.districts}
     households = db.session.execute(
         select(Household.id, Household.household_id, Household.district_id, Household.address)
-        .where(Household.campaign_id == campaign.id, Household.sampled.is_(True))
+        .join(SampledHousehold, SampledHousehold.household_pk == Household.id)
+        .where(SampledHousehold.campaign_id == campaign.id)
         .order_by(Household.district_id, Household.household_id)
     ).all()
     today = utctoday()
@@ -276,7 +326,7 @@ def reissue_code(campaign: Campaign, household_id: str, deliver: Deliver) -> Iss
     """
     household = db.session.scalar(select(Household).where(
         Household.campaign_id == campaign.id, Household.household_id == household_id))
-    if household is None or not household.sampled:
+    if household is None or db.session.get(SampledHousehold, household.id) is None:
         raise NotFound(f"no sampled household '{household_id}' in '{campaign.slug}'")
     if campaign.state not in ("draft", "entries_open", "entries_closed", "adjudication"):
         raise refuse(campaign, "code reissue", "the vote is over; codes can no longer be "
