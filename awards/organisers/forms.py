@@ -1,7 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
@@ -12,10 +20,10 @@ class PhaseForm(FlaskForm):
 
 class InvitationForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[
-        ("coordinator", _l("Department coordinator")),
-        ("judge", _l("Judge")),
-        ("auditor", _l("Auditor")),
-        ("organiser", _l("Organiser")),
+        SelectChoice("coordinator", _l("Department coordinator")),
+        SelectChoice("judge", _l("Judge")),
+        SelectChoice("auditor", _l("Auditor")),
+        SelectChoice("organiser", _l("Organiser")),
     ])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     department_code = StringField(
