@@ -10,8 +10,9 @@ replicate bit for bit:
    order (a pattern is the sorted tuple of department codes). Districts with ``r_h = 0`` are
    left out (SPEC 6.1) and draw nothing.
 
-The draws are buffered for a chunk of replicates and turned into ``x_hd`` with one matrix
-product per district; shares, combined scores (judge scores fixed) and ranks are then
+The draws for a chunk of replicates come from one broadcast ``multinomial`` call (the same
+stream, see :func:`replicate_counts`) and are turned into ``x_hd`` with one matrix product
+per district; shares, combined scores (judge scores fixed) and ranks are then
 computed for the whole chunk at once, with the same formulas and full sort keys as the point
 results.
 """
@@ -84,21 +85,27 @@ def replicate_counts(
     """
     rng = bootstrap_generator(seed)
     drawn = [h for h in range(len(tally.districts)) if tally.valid[h] > 0]
-    sizes = [int(tally.valid[h]) for h in drawn]
-    freqs = [tally.pattern_counts[h] / tally.valid[h] for h in drawn]
+    sizes = np.array([int(tally.valid[h]) for h in drawn], dtype=np.int64)
+    widths = [len(tally.pattern_counts[h]) for h in drawn]
+    width = max(widths, default=1)
+    # One multinomial call per chunk instead of one per replicate and district: numpy
+    # walks the broadcast (replicate, district) pairs in that C order, and draws nothing
+    # for a zero-probability category, so padding each district's frequencies with
+    # *leading* zeros to a common width leaves the stream, and every draw, unchanged
+    # (tested against the literal loop).
+    pvals = np.zeros((len(drawn), width))
+    for row, h in enumerate(drawn):
+        pvals[row, width - widths[row]:] = tally.pattern_counts[h] / tally.valid[h]
     incidence = [tally.incidence[h].astype(np.float64) for h in drawn]
-    width = max(1, sum(len(f) for f in freqs))
-    step = chunk or max(1, min(replicates, CHUNK_CELLS // width))
+    step = chunk or max(1, min(replicates, CHUNK_CELLS // max(1, len(drawn) * width)))
     shape = (len(tally.districts), len(tally.departments))
     for start in range(0, replicates, step):
         size = min(step, replicates - start)
-        buffers = [np.empty((size, len(f)), dtype=np.float64) for f in freqs]
-        for b in range(size):
-            for buffer, n, f in zip(buffers, sizes, freqs):
-                buffer[b] = rng.multinomial(n, f)
         counts = np.zeros((size, *shape))
-        for h, buffer, matrix in zip(drawn, buffers, incidence):
-            counts[:, h, :] = buffer @ matrix
+        if drawn:
+            draws = rng.multinomial(np.broadcast_to(sizes, (size, len(drawn))), pvals)
+            for row, (h, matrix) in enumerate(zip(drawn, incidence)):
+                counts[:, h, :] = draws[:, row, width - widths[row]:] @ matrix
         yield counts
 
 

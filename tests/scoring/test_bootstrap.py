@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from awards.scoring import compute_results
+from awards.scoring import District, PublicInputs, compute_results
 from awards.scoring.bootstrap import bootstrap_generator, replicate_counts
 from awards.scoring.public import tally_public
 
@@ -99,3 +99,38 @@ def test_reproducible_and_switchable_off():
     row = off["public"]["departments"][0]
     assert (row["p_finalist"], row["p_best_public_image"], row["rank95"]) == (None, None, None)
     assert off["finalists"] == first["finalists"]
+
+
+def literal_draws(tally, replicates, seed):
+    """SPEC 6.9's loop as written: replicates outer, districts with ballots inner, one
+    ``multinomial(r_h, freqs_h)`` each."""
+    rng = bootstrap_generator(seed)
+    out = np.zeros((replicates, len(tally.districts), len(tally.departments)))
+    for b in range(replicates):
+        for h in range(len(tally.districts)):
+            if tally.valid[h] > 0:
+                drawn = rng.multinomial(int(tally.valid[h]),
+                                        tally.pattern_counts[h] / tally.valid[h])
+                out[b, h] = drawn @ tally.incidence[h]
+    return out
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 7])
+def test_batched_draws_equal_the_literal_loop(chunk):
+    """Districts of very different widths (1 pattern, hundreds, none at all), so the
+    padding to a common width is exercised, as are the chunk edges."""
+    rng = np.random.default_rng(7)
+    departments = [f"D{i:02d}" for i in range(12)]
+    patterns = {}
+    for code, ballots in (("AA", 900), ("BB", 0), ("CC", 3), ("DD", 40), ("EE", 1)):
+        chosen = {}
+        for _ in range(ballots):
+            pick = tuple(sorted(rng.choice(departments, rng.integers(1, 4), replace=False)))
+            chosen[pick] = chosen.get(pick, 0) + 1
+        patterns[code] = chosen
+    patterns["CC"] = {("D03",): 3}
+    districts = [District(code, 1000 * (i + 1)) for i, code in enumerate(sorted(patterns))]
+    tally = tally_public(PublicInputs(districts, departments, patterns))
+    assert sorted(len(c) for c in tally.pattern_counts) == [0, 1, 1, 35, 252]
+    batched = np.concatenate(list(replicate_counts(tally, 23, SEED, chunk=chunk)))
+    assert np.array_equal(batched, literal_draws(tally, 23, SEED))
