@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from typing import BinaryIO
 from pathlib import Path
 
 import click
@@ -52,6 +53,14 @@ def get_campaign(slug: str) -> Campaign:
 @awards_cli.group("campaign")
 def campaign_group() -> None:
     """Campaign set-up."""
+
+
+def open_input(file: Path) -> BinaryIO:
+    """``file`` opened for binary reading, or :class:`InvalidInput` saying why not."""
+    try:
+        return file.open("rb")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc}") from None
 
 
 @campaign_group.command("load")
@@ -154,11 +163,7 @@ def frame_import(slug: str, file: Path) -> None:
     from .voting.households import import_frame
 
     campaign = get_campaign(slug)
-    try:
-        stream = file.open("rb")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {file}: {exc}") from None
-    with stream:
+    with open_input(file) as stream:
         say(f"validating {file} ...")
         digest = import_frame(campaign, stream)
     say(f"imported {sum(d.frame_count for d in campaign.districts):,} households")
@@ -331,11 +336,7 @@ def ballots_import(slug: str, file: Path, dry_run: bool) -> None:
     """Import returned paper questionnaires (CSV code,choices); all or nothing."""
     from .voting.ballots import import_paper_ballots
 
-    try:
-        stream = file.open("rb")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {file}: {exc}") from None
-    with stream:
+    with open_input(file) as stream:
         summary = import_paper_ballots(get_campaign(slug), stream, dry_run=dry_run)
     verb = "would import" if dry_run else "imported"
     say(f"{verb} {summary.valid + summary.spoilt:,} paper returns "

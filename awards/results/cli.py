@@ -34,15 +34,12 @@ def scores_import(slug: str, file: Path, dry_run: bool) -> None:
 
 
 def _scores_import(slug: str, file: Path, dry_run: bool) -> None:
-    from ..cli import get_campaign, say
-    from ..exceptions import InvalidInput
+    from ..cli import get_campaign, open_input, say
     from .scores_import import import_scores
 
     campaign = get_campaign(slug)
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {file}: {exc}") from None
+    with open_input(file) as stream:
+        data = stream.read()
     say(f"validating {file} ...")
     report = import_scores(campaign, data, dry_run=dry_run)
     verb = "would import" if dry_run else "imported"

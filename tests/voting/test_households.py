@@ -271,3 +271,12 @@ def test_finalists_need_results_computed_on_the_current_data(open_campaign):
     with pytest.raises(LifecycleError, match="computed from other data"):
         move_phase(open_campaign, "finalists_announced")
     assert open_campaign.state == "adjudication"
+
+
+@pytest.mark.parametrize("command", [["frame", "import"], ["ballots", "import"]])
+def test_cli_imports_name_an_unreadable_file(command, campaign, runner, tmp_path):
+    missing = tmp_path / "missing.csv"
+    result = runner.invoke(args=["awards", *command, "csea-test", str(missing)])
+    assert result.exit_code == 1
+    assert f"cannot read {missing}" in result.stderr
+    assert households() == 0
