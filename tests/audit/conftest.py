@@ -45,6 +45,7 @@ from ..scoring.worked_example import (
     PATTERN_COUNTS,
     PRELIMINARY_SCORES,
     SEED,
+    campaign_config_toml,
 )
 
 SLUG = "worked-example"
@@ -276,86 +277,13 @@ def worked_bundle() -> WorkedBundle:
 
 # --------------------------------------------------------------------------- the application
 
-WORKED_CONFIG = """
-[campaign]
-slug = "csea-worked"
-name_en = "Customer Service Excellence Award (worked example)"
-name_zh = "顧客服務卓越獎（示例）"
-max_choices = 3
-finalists = 3
-entries_required = false
-
-[[awards]]
-name_en = "Grand Award"
-name_zh = "大獎"
-places = 1
-
-[[awards]]
-name_en = "Gold Award"
-name_zh = "金獎"
-places = 1
-
-[[districts]]
-code = "KT"
-name_en = "Kwun Tong"
-name_zh = "觀塘"
-households = 247592
-
-[[districts]]
-code = "ST"
-name_en = "Sha Tin"
-name_zh = "沙田"
-households = 246425
-
-[[districts]]
-code = "IS"
-name_en = "Islands"
-name_zh = "離島"
-households = 67104
-{departments}
-[[criteria]]
-round = "preliminary"
-code = "service"
-name_en = "Service"
-name_zh = "服務"
-weight = 0.5
-max = 100
-
-[[criteria]]
-round = "preliminary"
-code = "pledges"
-name_en = "Pledges"
-name_zh = "承諾"
-weight = 0.5
-max = 100
-
-[[criteria]]
-round = "final"
-code = "overall"
-name_en = "Overall"
-name_zh = "整體"
-weight = 1.0
-max = 100
-
-[[judges]]
-username = "j1"
-name = "Judge One"
-conflicts = ["E"]
-
-[[judges]]
-username = "j2"
-name = "Judge Two"
-
-[[judges]]
-username = "j3"
-name = "Judge Three"
-"""
-DEPARTMENT_BLOCK = """
-[[departments]]
-code = "{code}"
-name_en = "Department {code}"
-name_zh = "部門{code}"
-"""
+WORKED_CONFIG = campaign_config_toml(
+    slug="csea-worked", name_en="Customer Service Excellence Award (worked example)",
+    name_zh="顧客服務卓越獎（示例）", criteria=[
+        ("preliminary", "service", "Service", "服務", 0.5, 100),
+        ("preliminary", "pledges", "Pledges", "承諾", 0.5, 100),
+        ("final", "overall", "Overall", "整體", 1.0, 100),
+    ])
 APP_SEED = "CSEA-example-2002-household-sample"
 WEB_PER_PATTERN = 1
 FRAME = {"KT": 330, "ST": 540, "IS": 230}
@@ -365,11 +293,6 @@ PRELIMINARY_CARDS = {
     (f"j{judge[-1]}", code): (y + 1, y - 1)
     for judge, row in PRELIMINARY_SCORES.items() for code, y in row.items()
 }
-
-
-def worked_config_text() -> str:
-    blocks = "".join(DEPARTMENT_BLOCK.format(code=c) for c in DEPARTMENTS)
-    return WORKED_CONFIG.replace("{departments}", blocks)
 
 
 def frame_csv() -> bytes:
@@ -471,7 +394,7 @@ def build_published_campaign(*, publish_it: bool = True,
             db.session.add(User(username=f"j{number}", name=f"Judge {number}", role="judge",
                                 password_hash="!", active=True))
     db.session.commit()
-    campaign, _created, _notes = load_campaign_config(parse_config(worked_config_text()))
+    campaign, _created, _notes = load_campaign_config(parse_config(WORKED_CONFIG))
     from ..conftest import pseudonyms_in_username_order
 
     pseudonyms_in_username_order(campaign)

@@ -13,84 +13,20 @@ from awards.models import Ballot, Campaign
 from awards.voting.codes import ballot_id
 
 from ..scoring.worked_example import (
+    DEPARTMENTS,
     FINAL_SCORES,
     PATTERN_COUNTS,
     PRELIMINARY_SCORES,
     SEED,
+    campaign_config_toml,
 )
 
-EXAMPLE_CONFIG = """
-[campaign]
-slug = "example"
-name_en = "Worked example"
-name_zh = "示例"
-max_choices = 3
-finalists = 3
-bootstrap = 2000
-entries_required = false
-
-[[awards]]
-name_en = "Grand Award"
-name_zh = "大獎"
-places = 1
-
-[[awards]]
-name_en = "Gold Award"
-name_zh = "金獎"
-places = 1
-
-[[districts]]
-code = "KT"
-name_en = "Kwun Tong"
-name_zh = "觀塘"
-households = 247592
-
-[[districts]]
-code = "ST"
-name_en = "Sha Tin"
-name_zh = "沙田"
-households = 246425
-
-[[districts]]
-code = "IS"
-name_en = "Islands"
-name_zh = "離島"
-households = 67104
-""" + "".join(f"""
-[[departments]]
-code = "{code}"
-name_en = "Department {code}"
-name_zh = "{zh}部門"
-""" for code, zh in zip("ABCDE", "甲乙丙丁戊")) + """
-[[criteria]]
-round = "preliminary"
-code = "overall"
-name_en = "Overall service"
-name_zh = "整體服務"
-weight = 1.0
-max = 100
-
-[[criteria]]
-round = "final"
-code = "impact"
-name_en = "Impact"
-name_zh = "影響"
-weight = 1.0
-max = 100
-
-[[judges]]
-username = "j1"
-name = "Judge One"
-conflicts = ["E"]
-
-[[judges]]
-username = "j2"
-name = "Judge Two"
-
-[[judges]]
-username = "j3"
-name = "Judge Three"
-"""
+EXAMPLE_CONFIG = campaign_config_toml(
+    slug="example", name_en="Worked example", name_zh="示例", criteria=[
+        ("preliminary", "overall", "Overall service", "整體服務", 1.0, 100),
+        ("final", "impact", "Impact", "影響", 1.0, 100),
+    ], department_zh={code: f"{stem}部門" for code, stem in zip(DEPARTMENTS, "甲乙丙丁戊")},
+    bootstrap=2000)
 DISTRICT_ORDER = ("KT", "ST", "IS")
 
 

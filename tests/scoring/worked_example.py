@@ -6,10 +6,15 @@ assigned B and J3 was not assigned C.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
+
 from awards.scoring import District, JudgeScore, PublicInputs, ScoringConfig
 
 SEED = "CSEA-example-2002"
 DISTRICTS = (District("KT", 247_592), District("ST", 246_425), District("IS", 67_104))
+DISTRICT_NAMES = {"KT": ("Kwun Tong", "觀塘"), "ST": ("Sha Tin", "沙田"),
+                  "IS": ("Islands", "離島")}  # code: (name_en, name_zh)
 DEPARTMENTS = ("A", "B", "C", "D", "E")
 
 # pattern: (KT, ST, IS)
@@ -70,3 +75,58 @@ def example_scores(final: bool = True) -> list[JudgeScore]:
 
 def example_config(bootstrap: int = 2000) -> ScoringConfig:
     return ScoringConfig(seed=SEED, finalists=3, bootstrap=bootstrap)
+
+
+# A config file's criterion: (round, code, name_en, name_zh, weight, max).
+Criterion = tuple[str, str, str, str, float, int]
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def _toml_table(header: str, fields: dict[str, object]) -> str:
+    """One ``[header]`` (or ``[[header]]``) table, preceded by a blank line."""
+    return f"\n{header}\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in fields.items())
+
+
+def campaign_config_toml(*, slug: str, name_en: str, name_zh: str,
+                         criteria: Sequence[Criterion],
+                         department_zh: Mapping[str, str] | None = None,
+                         bootstrap: int | None = None) -> str:
+    """The worked example as a campaign config file (TOML).
+
+    Every such config has the districts of :data:`DISTRICTS`, the departments of
+    :data:`DEPARTMENTS` (``name_zh`` from ``department_zh``, by default ``部門A`` and so
+    on), the Grand and Gold awards, judges j1..j3 (j1 conflicted with E), 3 finalists, at
+    most 3 choices and no entries required. Without ``bootstrap`` the config leaves the
+    number of replicates to the default.
+    """
+    campaign: dict[str, object] = {"slug": slug, "name_en": name_en, "name_zh": name_zh,
+                                   "max_choices": 3, "finalists": 3}
+    if bootstrap is not None:
+        campaign["bootstrap"] = bootstrap
+    campaign["entries_required"] = False
+    tables = [("[campaign]", campaign)]
+    tables += [("[[awards]]", {"name_en": en, "name_zh": zh, "places": 1})
+               for en, zh in (("Grand Award", "大獎"), ("Gold Award", "金獎"))]
+    tables += [("[[districts]]", {"code": d.code, "name_en": DISTRICT_NAMES[d.code][0],
+                                  "name_zh": DISTRICT_NAMES[d.code][1],
+                                  "households": d.households}) for d in DISTRICTS]
+    tables += [("[[departments]]", {
+        "code": code, "name_en": f"Department {code}",
+        "name_zh": department_zh[code] if department_zh else f"部門{code}",
+    }) for code in DEPARTMENTS]
+    tables += [("[[criteria]]", {"round": r, "code": c, "name_en": en, "name_zh": zh,
+                                 "weight": weight, "max": top})
+               for r, c, en, zh, weight, top in criteria]
+    tables += [("[[judges]]", {"username": "j1", "name": "Judge One", "conflicts": ["E"]}),
+               ("[[judges]]", {"username": "j2", "name": "Judge Two"}),
+               ("[[judges]]", {"username": "j3", "name": "Judge Three"})]
+    return "".join(_toml_table(header, fields) for header, fields in tables)
