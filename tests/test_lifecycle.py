@@ -46,11 +46,7 @@ def test_voting_needs_codes(campaign):
 
 
 def test_frozen_settings_are_refused_with_audit_event(campaign):
-    for state in ("entries_open", "entries_closed", "adjudication"):
-        move_phase(campaign, state)
-    campaign.codes_commitment = "0" * 64  # stands for issued codes in this test
-    db.session.commit()
-    open_voting(campaign)
+    _open(campaign)
     assert campaign.is_frozen
     changed = MINIMAL_CONFIG.replace("max_choices = 3", "max_choices = 2")
     with pytest.raises(FrozenError, match="settings of 'csea-test' are frozen"):

@@ -469,8 +469,8 @@ def cached_bundle(campaign: Campaign) -> AuditBundle:
         body = cache_path(campaign, version, data.digest, head).read_bytes()
         manifest = zipfile.ZipFile(io.BytesIO(body)).read(MANIFEST)
     except (OSError, zipfile.BadZipFile, KeyError):
-        pass
-    else:
+        body = None  # not cached yet, or a damaged entry: built again below
+    if body is not None:
         return AuditBundle(data=body, filename=bundle_filename(campaign, version),
                            version=version.version,
                            manifest_sha256=hashlib.sha256(manifest).hexdigest(),
