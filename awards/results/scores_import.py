@@ -16,12 +16,11 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import BinaryIO
 
 from sqlalchemy import select
 
 from ..audit.service import current_actor, record
-from ..exceptions import InvalidInput
+from ..csvfile import CsvReader, Source
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -81,7 +80,7 @@ class _Row:
 
 
 def import_scores(
-    campaign: Campaign, stream: BinaryIO | io.TextIOBase | str | bytes, *,
+    campaign: Campaign, stream: Source, *,
     dry_run: bool = False, actor: str | None = None,
 ) -> ScoreImportReport:
     """Validate and import a paper score-sheet CSV for ``campaign``.
@@ -116,7 +115,7 @@ def import_scores(
     if campaign.state == "published":
         raise refuse(campaign, "scores", f"'{campaign.slug}' is published: its scores are "
                      "frozen and cannot be imported")
-    rows = _validate(campaign, _read_lines(stream))
+    rows = _validate(campaign, CsvReader(stream, HEADER, what="score sheet"))
     report = ScoreImportReport(rows=len(rows), dry_run=dry_run)
     for row in rows:
         report.rounds[row.round] = report.rounds.get(row.round, 0) + 1
@@ -134,40 +133,10 @@ def import_scores(
     return report
 
 
-def _read_lines(stream: BinaryIO | io.TextIOBase | str | bytes) -> list[tuple[int, list[str]]]:
-    if isinstance(stream, str):
-        text = stream
-    else:
-        raw = stream if isinstance(stream, bytes) else stream.read()
-        if isinstance(raw, str):
-            text = raw
-        else:
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                raise InvalidInput("the score sheet is not UTF-8 text",
-                                   [(raw[: exc.start].count(b"\n") + 1,
-                                     "not UTF-8: save the file as CSV UTF-8")]) from None
-    text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    lines = []
-    try:
-        for record_ in reader:
-            lines.append((reader.line_num, record_))
-    except csv.Error as exc:
-        raise InvalidInput("the score sheet is not a readable CSV file",
-                           [(reader.line_num, f"malformed CSV: {exc}")]) from None
-    return lines
-
-
-def _validate(campaign: Campaign, lines: list[tuple[int, list[str]]]) -> list[_Row]:
+def _validate(campaign: Campaign, reader: CsvReader) -> list[_Row]:
     from ..voting.ballots import eligible_departments
 
-    errors: list[tuple[int, str]] = []
-    if not lines or [c.strip().lower() for c in lines[0][1]] != list(HEADER):
-        found = ",".join(lines[0][1]) if lines else "an empty file"
-        raise InvalidInput("the score sheet has a bad header; nothing was imported",
-                           [(1, f"the header must be {','.join(HEADER)} (found {found})")])
+    errors = reader.errors
     judges = {username: judge for judge, username in db.session.execute(
         select(Judge, User.username).join(User, User.id == Judge.user_id)
         .where(Judge.campaign_id == campaign.id))}
@@ -179,14 +148,10 @@ def _validate(campaign: Campaign, lines: list[tuple[int, list[str]]]) -> list[_R
         .where(Conflict.campaign_id == campaign.id)).all()}
     seen: dict[tuple[str, str, str, str], int] = {}
     rows: list[_Row] = []
-    for line, cells in lines[1:]:
-        if not any(c.strip() for c in cells):
+    for line, cells in reader:
+        if reader.wrong_width(line, cells, HEADER):
             continue
         problems = []
-        if len(cells) != len(HEADER):
-            errors.append((line, (f"expected {len(HEADER)} fields "
-                                 f"({','.join(HEADER)}), found {len(cells)}")))
-            continue
         round_name, username, code, criterion_code, score_text = (c.strip() for c in cells)
         judge = judges.get(username)
         department = departments.get(code)
@@ -218,12 +183,7 @@ def _validate(campaign: Campaign, lines: list[tuple[int, list[str]]]) -> list[_R
             rows.append(_Row(line, round_name, judge, department, criterion, score))
         if len(errors) >= MAX_ERRORS:
             break
-    if not errors and not rows:
-        errors.append((1, "the file has no score rows"))
-    if errors:
-        count = len(errors)
-        raise InvalidInput(f"the score sheet has {count} error{'s' if count != 1 else ''}; "
-                           "nothing was imported", errors)
+    reader.check(empty="the file has no score rows", rows=len(rows))
     return rows
 
 

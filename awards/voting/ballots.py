@@ -7,8 +7,6 @@ written per ballot; paper ballots are inserted in a random order.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from ..audit.service import record
 from ..campaigns.services import as_utc, voting_is_open
+from ..csvfile import CsvReader
 from ..exceptions import AwardsError, InvalidInput
 from ..extensions import db
 from ..models import Ballot, Campaign, Department, Entry, VotingCode
@@ -27,6 +26,7 @@ from .codes import CodeTypo, ballot_id, code_hmac, parse_code
 from .households import pepper
 
 _system_random = random.SystemRandom()
+PAPER_HEADER = ("code", "choices")
 
 
 class VotingClosed(AwardsError):
@@ -231,10 +231,7 @@ def import_paper_ballots(campaign: Campaign, stream: BinaryIO, *, dry_run: bool 
     if not voting_is_open(campaign):
         raise VotingClosed("voting is not open: paper returns are accepted only while the "
                            "voting window is open")
-    rows, errors = _parse_paper(campaign, stream)
-    if errors:
-        raise InvalidInput(f"{len(errors)} error(s) in the paper returns; nothing was "
-                           "imported", errors)
+    rows = _parse_paper(campaign, stream)
     summary = PaperImport()
     districts = {d.id: d.code for d in campaign.districts}
     for _line, _digest, district_id, _choices, status in rows:
@@ -251,56 +248,47 @@ def import_paper_ballots(campaign: Campaign, stream: BinaryIO, *, dry_run: bool 
     return summary
 
 
-def _parse_paper(campaign: Campaign, stream: BinaryIO):
-    errors: list[tuple[int, str]] = []
-    rows = []
-    try:
-        text = stream.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [(1, "the file is not UTF-8 text")]
-    lines = list(csv.reader(io.StringIO(text)))
-    if not lines or [c.strip().lower() for c in lines[0]] != ["code", "choices"]:
-        return [], [(1, "the header must be code,choices")]
+def _parse_paper(campaign: Campaign, stream: BinaryIO) -> list[tuple]:
+    """``(line, code digest, district id, choices, status)`` per return, or
+    :class:`CsvFileError` listing every error of the file."""
+    reader = CsvReader(stream, PAPER_HEADER, what="paper returns")
     eligible = {d.code for d in eligible_departments(campaign)}
     key = pepper()
     parsed: list[tuple[int, str, list[str]]] = []
     seen: dict[str, int] = {}
-    for line, fields in enumerate(lines[1:], start=2):
-        if not fields or fields == [""]:
-            continue
-        if len(fields) != 2:
-            errors.append((line, f"expected 2 fields (code,choices), found {len(fields)}"))
+    for line, fields in reader:
+        if reader.wrong_width(line, fields, PAPER_HEADER):
             continue
         try:
             digest = code_hmac(key, parse_code(fields[0]))
         except CodeTypo as exc:
-            errors.append((line, f"malformed code: {exc}"))
+            reader.error(line, f"malformed code: {exc}")
             continue
         if digest in seen:
-            errors.append((line, f"the same code is on line {seen[digest]}"))
+            reader.error(line, f"the same code is on line {seen[digest]}")
             continue
         seen[digest] = line
         choices = [c.strip() for c in fields[1].split(";") if c.strip()]
         for code in choices:
             if code not in eligible:
-                errors.append((line, f"unknown department '{code}'"))
+                reader.error(line, f"unknown department '{code}'")
         if len(set(choices)) != len(choices):
-            errors.append((line, "a department is listed twice"))
+            reader.error(line, "a department is listed twice")
         parsed.append((line, digest, choices))
     states = _code_states(campaign, [digest for _l, digest, _c in parsed])
+    rows = []
     for line, digest, choices in parsed:
         state = states.get(digest)
         if state is None:
-            errors.append((line, "unknown code"))
+            reader.error(line, "unknown code")
         elif state[0] != "issued":
-            errors.append((line, f"code already {state[0]}"))
+            reader.error(line, f"code already {state[0]}")
         else:
             status = "valid" if 1 <= len(choices) <= campaign.max_choices else "spoilt"
             rows.append((line, digest, state[1], sorted(choices) if status == "valid" else [],
                          status))
-    if not parsed and not errors:
-        errors.append((1, "the file has no returns"))
-    return rows, sorted(errors)
+    reader.check(empty="the file has no returns", rows=len(parsed))
+    return rows
 
 
 def _code_states(campaign: Campaign, digests: list[str]) -> dict[str, tuple[str, int]]:

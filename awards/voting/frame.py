@@ -8,63 +8,23 @@ the seed is chosen.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from typing import BinaryIO
+
+from ..csvfile import CsvFileError, CsvReader
 
 FRAME_HEADER = ("household_id", "district", "address")
 MAX_HOUSEHOLD_ID_LENGTH = 64  # households.household_id is String(64)
-UTF8_BOM = b"\xef\xbb\xbf"
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 FrameRow = tuple[str, str, str | None]
 """``(household_id, district code, address or None)``."""
 
 
-class FrameError(ValueError):
-    """The frame file has errors; nothing may be imported.
-
-    Attributes
-    ----------
-    errors
-        ``(line_number, message)`` for every error found, in line order. Line numbers are
-        physical lines of the file, 1-based, the header being line 1; an error in a record
-        is reported on the line where the record starts.
-    """
-
-    def __init__(self, errors: list[tuple[int, str]]) -> None:
-        self.errors = sorted(errors, key=lambda error: error[0])
-        shown = "; ".join(f"line {line}: {message}" for line, message in self.errors[:5])
-        more = f"; and {len(self.errors) - 5:,} more" if len(self.errors) > 5 else ""
-        count = len(self.errors)
-        super().__init__(f"{count:,} error{'s' if count != 1 else ''} in the frame: {shown}{more}")
-
-
-def _decoded_lines(stream: BinaryIO, errors: list[tuple[int, str]]) -> Iterator[str]:
-    """Decode one physical line at a time, so a bad byte is reported on its own line."""
-    for number, raw in enumerate(stream, start=1):
-        if number == 1 and raw.startswith(UTF16_BOMS):
-            raise FrameError([(1, "the file is UTF-16 text; save it as CSV UTF-8")])
-        if number == 1 and raw.startswith(UTF8_BOM):
-            raw = raw[len(UTF8_BOM):]
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            errors.append(
-                (number, f"not valid UTF-8 (byte 0x{raw[exc.start]:02X} at column {exc.start + 1});"
-                 " save the file as UTF-8")
-            )
-            yield raw.decode("utf-8", "replace")
-
-
-def _header_width(record: list[str] | None) -> int | None:
-    """2 or 3 columns for a correct header, ``None`` otherwise."""
-    if record is not None and tuple(record) in (FRAME_HEADER, FRAME_HEADER[:2]):
-        return len(record)
-    return None
+FrameError = CsvFileError
+"""The frame file has errors; nothing may be imported (the one CSV error type)."""
 
 
 def _household_id_problem(household_id: str) -> str | None:
@@ -134,32 +94,13 @@ class _FrameChecker:
             )
 
 
-def _records(
-    reader: Iterator[list[str]], errors: list[tuple[int, str]]
-) -> Iterator[tuple[int, list[str]]]:
-    """``(start line, fields)`` per CSV record; CSV syntax errors are recorded, not raised."""
-    end = 0
-    while True:
-        start = end + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            end = reader.line_num  # type: ignore[attr-defined]
-            span = f" (lines {start}-{end})" if end > start else ""
-            errors.append((start, f"CSV syntax error: {exc}{span}; check the quotes"))
-            continue
-        end = reader.line_num  # type: ignore[attr-defined]
-        yield start, record
-
-
 def parse_frame(stream: BinaryIO, district_codes: Set[str]) -> list[FrameRow]:
     """Read and validate a whole household frame CSV (SPEC section 3 "Frame").
 
-    The header is exactly ``household_id,district,address`` or ``household_id,district``;
-    every record has as many fields as the header. UTF-8 with or without a byte order mark.
-    Blank lines are ignored; an empty or blank ``address`` becomes ``None``.
+    The header is ``household_id,district,address`` or ``household_id,district``; every
+    record has as many fields as the header. The file follows the rules of
+    :mod:`awards.csvfile` (UTF-8, line numbers, blank lines ignored). An empty or blank
+    ``address`` becomes ``None``.
 
     Parameters
     ----------
@@ -181,31 +122,13 @@ def parse_frame(stream: BinaryIO, district_codes: Set[str]) -> list[FrameRow]:
         empty or malformed household id, unknown district, duplicate household id (with
         the line of its first occurrence), no households at all.
     """
-    errors: list[tuple[int, str]] = []
-    reader = csv.reader(_decoded_lines(stream, errors), strict=True)
-    records = _records(reader, errors)
-    first = next(records, None)
-    if first is None:
-        raise FrameError(errors or [(1, "the file is empty; expected the header "
-                                        "household_id,district,address")])
-    width = _header_width(first[1])
-    if width is None or errors:
-        found = ",".join(first[1])
-        raise FrameError(errors + [(first[0], "the header must be household_id,district,address "
-                                    f"(address optional), found {found!r}")])
-    checker = _FrameChecker(district_codes, width)
-    for line, record in records:
-        if not record:
-            continue
-        if errors and errors[-1][0] >= line:
-            continue  # this record holds undecodable bytes: already reported
+    reader = CsvReader(stream, FRAME_HEADER, what="frame", optional=1)
+    checker = _FrameChecker(district_codes, reader.width)
+    for line, record in reader:
         checker.check(line, record)
     checker.report_duplicates()
-    errors.extend(checker.errors)
-    if not errors and not checker.rows:
-        errors.append((1, "the file has a header but no households"))
-    if errors:
-        raise FrameError(errors)
+    reader.errors.extend(checker.errors)
+    reader.check(empty="the file has a header but no households", rows=len(checker.rows))
     return checker.rows
 
 

@@ -37,7 +37,7 @@ def test_scores_import_errors_exit_1_with_lines(runner, example, tmp_path):
                      encoding="utf-8")
     result = runner.invoke(args=["awards", "scores", "import", "example", str(sheet)])
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[1] == ("error: the score sheet has 2 errors; nothing "
+    assert result.stderr.splitlines()[1] == ("error: 2 errors in the score sheet; nothing "
                                              "was imported")
     assert "line 2: score 101 is outside 0..100" in result.stderr
     assert "line 3: judge 'j1' has a conflict of interest with 'E'" in result.stderr

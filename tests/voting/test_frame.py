@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from awards.exceptions import InvalidInput
 from awards.voting.frame import (
     FrameError,
     canonical_order,
@@ -59,6 +60,10 @@ def test_blank_lines_and_missing_final_newline_are_fine() -> None:
     assert parse("household_id,district\n\nH1,KT\n\nH2,ST") == expected
 
 
+def test_header_names_are_read_like_every_import_without_case_or_spaces() -> None:
+    assert parse("Household_ID, District ,ADDRESS\nH1,KT,x\n") == [("H1", "KT", "x")]
+
+
 def test_blank_address_becomes_none() -> None:
     assert parse("household_id,district,address\nH1,KT,   \n") == [("H1", "KT", None)]
 
@@ -69,7 +74,7 @@ def test_blank_address_becomes_none() -> None:
 @pytest.mark.parametrize(
     "header",
     ["id,district,address", "household_id,district,address,extra", "district,household_id",
-     "Household_ID,District,Address"],
+     "household_id"],
 )
 def test_a_wrong_header_is_reported_alone(header: str) -> None:
     errors = errors_of(f"{header}\nH1,XX\n,KT\n")
@@ -179,9 +184,9 @@ def test_frame_error_message_summarises() -> None:
     with pytest.raises(FrameError) as caught:
         parse(text)
     assert len(caught.value.errors) == 8
-    assert str(caught.value).startswith("8 errors in the frame: line 2: unknown district 'XX'")
-    assert str(caught.value).endswith("; and 3 more")
-    assert isinstance(caught.value, ValueError)
+    assert str(caught.value) == "8 errors in the frame; nothing was imported"
+    assert caught.value.errors[0] == (2, "unknown district 'XX'; expected one of: IS, KT, ST")
+    assert isinstance(caught.value, InvalidInput)  # the error module answers it with a 400
 
 
 # --- canonical order and digest ---------------------------------------------------------
