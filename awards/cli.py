@@ -5,6 +5,7 @@ with a one-line reason and writes nothing."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import BinaryIO
@@ -315,9 +316,13 @@ def addresses_purge(slug: str, yes: bool) -> None:
               help="Reference data folder (default: ../shared/data beside the repository).")
 @reports_errors
 def demo(reset: bool, data_dir: Path | None) -> None:
-    """Create a complete demo campaign and print sign-ins and unused voting codes."""
+    """Create a complete demo campaign and print sign-ins and unused voting codes.
+    Refused in production: the demo's sign-ins and codes are printed and well known."""
     from .demo import build_demo
 
+    if os.environ.get("AWARDS_ENV") == "production":
+        raise InvalidInput("the demo campaign is not built in production (AWARDS_ENV="
+                           "production): its sign-ins and voting codes are well known")
     report = build_demo(reset=reset, data_dir=data_dir, progress=say)
     click.echo(report)
 

@@ -135,3 +135,109 @@ def test_published_chain_names_judges_by_pseudonym_only(app):
         for event in chain_events(campaign.slug):
             assert "judge-0" not in event.subject + event.data
     assert len(orders) > 1  # pseudonyms do not follow username order
+
+
+# --------------------------------------------------------------------------- sizes and characters
+
+LONG = "x" * 10_000
+
+
+def replaced(old: str, new: str) -> str:
+    assert old in MINIMAL_CONFIG, old
+    return MINIMAL_CONFIG.replace(old, new, 1)
+
+
+BAD_STRINGS = {
+    "campaign name of 10,000 characters": (
+        replaced('name_en = "Customer Service Excellence Award (test)"',
+                 f'name_en = "{LONG}"'),
+        "[campaign]: 'name_en' is 10,000 characters long; at most 300 are allowed"),
+    "campaign name one over the column": (
+        replaced('name_zh = "顧客服務卓越獎（測試）"', f'name_zh = "{"獎" * 301}"'),
+        "'name_zh' is 301 characters long; at most 300"),
+    "slug over the column": (
+        replaced('slug = "csea-test"', f'slug = "{"a" * 65}"'),
+        "[campaign]: 'slug' is 65 characters long; at most 64"),
+    "slug of 10,000 characters": (
+        replaced('slug = "csea-test"', f'slug = "{LONG}"'), "'slug' is 10,000 characters"),
+    "NUL in a name": (
+        replaced('name_en = "Department A"', 'name_en = "Depart\\u0000ment A"'),
+        "[[departments]] #1: 'name_en' contains the control character U+0000"),
+    "bell in a name": (
+        replaced('name_zh = "觀塘"', 'name_zh = "觀\\u0007塘"'),
+        "[[districts]] #1: 'name_zh' contains the control character U+0007"),
+    "newline in a name": (
+        replaced('name_en = "Grand Award"', 'name_en = """Grand\nAward"""'),
+        "[[awards]] #1: 'name_en' contains the control character U+000A"),
+    "long award name": (
+        replaced('name_en = "Grand Award"', f'name_en = "{LONG}"'),
+        "[[awards]] #1: 'name_en' is 10,000 characters long; at most 200"),
+    "long district name": (
+        replaced('name_en = "Kwun Tong"', f'name_en = "{LONG}"'),
+        "[[districts]] #1: 'name_en' is 10,000 characters long; at most 200"),
+    "long department code": (
+        replaced('code = "A"', f'code = "{"A" * 33}"'),
+        "[[departments]] #1: 'code' is 33 characters long; at most 32"),
+    "control character in a code": (
+        replaced('code = "A"', 'code = "A\\u001bB"'),
+        "[[departments]] #1: 'code' contains the control character U+001B"),
+    "long criterion name": (
+        replaced('name_en = "Performance pledges met"', f'name_en = "{LONG}"'),
+        "[[criteria]] #1: 'name_en' is 10,000 characters long; at most 200"),
+    "NUL in guidance": (
+        replaced('code = "pledges"', 'code = "pledges"\nguidance_en = "a\\u0000b"'),
+        "[[criteria]] pledges: 'guidance_en' contains the control character U+0000"),
+    "guidance that is not text": (
+        replaced('code = "pledges"', 'code = "pledges"\nguidance_en = 5'),
+        "[[criteria]] pledges: 'guidance_en' must be non-empty text"),
+    "long judge name": (
+        replaced('name = "Judge One"', f'name = "{LONG}"'),
+        "[[judges]] #1: 'name' is 10,000 characters long; at most 200"),
+    "long judge username": (
+        replaced('username = "j01"', f'username = "j{"0" * 70}"'),
+        "[[judges]] #1: 'username' is 71 characters long; at most 64"),
+    "households beyond an integer column": (
+        replaced("households = 247592", "households = 10000000000000"),
+        "'households' must be a positive whole number"),
+    "bootstrap beyond an integer column": (
+        replaced("finalists = 3", "finalists = 3\nbootstrap = 9000000000000"),
+        "'bootstrap' must be a whole number from 0 to 2,147,483,647"),
+    "long unknown setting": (
+        replaced("finalists = 3", f"finalists = 3\n{LONG} = 1"),
+        "[campaign]: unknown setting '" + "x" * 40 + "…'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_STRINGS))
+def test_strings_beyond_their_columns_are_refused_in_one_short_line(case, runner, tmp_path,
+                                                                    app):
+    """SPEC 8: a one-line reason, exit non-zero, nothing written; never a traceback (on
+    PostgreSQL an over-long value would otherwise fail inside the database)."""
+    text, reason = BAD_STRINGS[case]
+    before = row_counts()
+    result = load(runner, tmp_path, text)
+    assert result.exit_code == 1, result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert reason in lines[0]
+    assert len(lines[0]) < 400, "the reason echoes the whole value"
+    assert "Traceback" not in result.stderr + result.stdout
+    assert row_counts() == before
+
+
+def test_values_at_their_column_size_load(runner, tmp_path, app):
+    text = (replaced('name_en = "Customer Service Excellence Award (test)"',
+                     f'name_en = "{"E" * 300}"')
+            .replace('slug = "csea-test"', f'slug = "{"s" * 63}"')
+            .replace('name_en = "Department A"', f'name_en = "{"部" * 300}"')
+            .replace('code = "B"', f'code = "{"B" * 32}"')
+            .replace('code = "pledges"',
+                     'code = "pledges"\nguidance_en = """Line one.\n\tLine two."""'))
+    result = load(runner, tmp_path, text)
+    assert result.exit_code == 0, result.stderr
+    campaign = db.session.scalar(select(Campaign))
+    assert len(campaign.slug) == 63 and len(campaign.name_en) == 300
+    assert {d.code for d in campaign.departments} >= {"A", "B" * 32}
+    criterion = db.session.scalar(select(Criterion).where(Criterion.code == "pledges"))
+    assert criterion.guidance_en == "Line one.\n\tLine two."

@@ -71,7 +71,7 @@ from ..exceptions import AwardsError
 from ..extensions import db
 from ..models import AuditEvent, Ballot, Campaign, ResultVersion, VotingCode
 from .chain import GENESIS, canonical_json
-from .service import chain_events, event_as_dict
+from .service import event_as_dict, published_chain_events
 
 SPEC_VERSION = "awards-scoring/1"
 MANIFEST = "manifest.json"
@@ -322,7 +322,7 @@ def bundle_files(campaign: Campaign, version: ResultVersion, data=None
     """
     data = data if data is not None else current_data(campaign, version)
     ballots = ballot_rows(campaign)
-    events = [event_as_dict(e) for e in chain_events(campaign.slug)]
+    events = [event_as_dict(e) for e in published_chain_events(campaign.slug, version.version)]
     files = {
         "config.json": json_bytes(config_document(campaign, data)),
         "districts.csv": csv_bytes(("district", "households", "invited", "returned", "valid",
@@ -477,8 +477,9 @@ def cached_bundle(campaign: Campaign) -> AuditBundle:
                            public_key=campaign.signing_public_key or "", audit_head=head)
     bundle = build_bundle(campaign, data)
     try:
-        # Keyed by the head the bundle was built with (an event may have come meanwhile).
-        path = cache_path(campaign, version, data.digest, bundle.audit_head)
+        # Keyed by the chain's head read above: the bundle's log may stop earlier (a
+        # pending correction); an event that came meanwhile only leaves an unused file.
+        path = cache_path(campaign, version, data.digest, head)
         write_atomically(path, bundle.data)
         for stale in path.parent.glob(f"{CACHE_PREFIX}*.zip"):
             if stale != path:

@@ -6,7 +6,8 @@
   served from the on-disk cache; the download writes nothing.
 * ``/organiser/c/<slug>/audit`` (organisers, auditors): the audit log, filterable by action
   and actor, paginated, with the hash-chain check. One route serves the page and, for htmx,
-  the log fragment.
+  the log fragment. Auditors do not read the data of results events about a version that
+  is not published yet (SPEC 9: results hidden before publication).
 * ``/organiser/c/<slug>/audit/bundle.zip`` (organisers, auditors; POST with CSRF): the
   bundle, recorded as an export (a GET must not write to the audit log).
 * ``/organiser/c/<slug>/publish`` (organisers, POST): publish, or publish a correction.
@@ -120,7 +121,7 @@ def public_bundle(slug: str):
 def audit_log(slug: str):
     """The campaign's audit log: ``?action=…&actor=…&page=N``, newest first."""
     from .publish import latest_result
-    from .service import verify_stored_chain
+    from .service import verify_stored_chain, withheld_seqs
 
     campaign = campaign_or_404(slug)
     action = request.args.get("action", "").strip()
@@ -144,6 +145,8 @@ def audit_log(slug: str):
         "campaign": campaign, "events": events, "action": action, "actor": actor,
         "page": page, "pages": pages, "total": total, "actions": actions, "actors": actors,
         "chain": verify_stored_chain(campaign.slug),
+        "withheld": withheld_seqs(events, campaign,
+                                  sees_everything=current_user.role == "organiser"),
         "filters": {k: v for k, v in (("action", action), ("actor", actor)) if v},
     }
     if htmx:

@@ -9,17 +9,61 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ..exceptions import ConfigLoadError
-from ..models.campaign import JUDGE_METHODS, ROUNDS
+from ..models.campaign import (
+    JUDGE_METHODS,
+    ROUNDS,
+    AwardTier,
+    Campaign,
+    Category,
+    Criterion,
+    Department,
+    District,
+)
+from ..models.judging import Judge
+from ..models.users import User
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 WEIGHT_TOLERANCE = 1e-9
+#: The largest whole number every database stores in an integer column.
+INT_MAX = 2**31 - 1
+#: Characters of a value echoed in a message (the message stays one short line).
+SHOWN_CHARS = 40
+
+
+def column_size(model: type, name: str) -> int | None:
+    """The length of ``model``'s string column ``name`` (None for unbounded text), so the
+    file is held to what the database can store."""
+    return getattr(model.__table__.c[name].type, "length", None)
+
+
+USERNAME_SIZE = column_size(User, "username") or 64
+#: A judge's name is stored on the judge and on the account created for them.
+JUDGE_NAME_SIZE = min(column_size(Judge, "name") or 200, column_size(User, "name") or 200)
+
+
+def shown(value: Any) -> str:
+    """``value`` for a one-line message: control characters escaped, cut after
+    :data:`SHOWN_CHARS` characters."""
+    text = str(value)
+    cut = text[:SHOWN_CHARS] + ("…" if len(text) > SHOWN_CHARS else "")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+
+
+def control_character(text: str, *, multiline: bool = False) -> str | None:
+    """The first control character of ``text`` as ``U+XXXX`` (NUL included; newline and
+    tab allowed in ``multiline`` text), or None."""
+    for char in text:
+        if unicodedata.category(char) == "Cc" and not (multiline and char in "\n\t"):
+            return f"U+{ord(char):04X}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -90,7 +134,10 @@ class _Collector:
     def add(self, message: str) -> None:
         self.errors.append(message)
 
-    def text(self, table: dict, key: str, where: str, *, required: bool = True) -> str:
+    def text(self, table: dict, key: str, where: str, *, limit: int | None,
+             required: bool = True, multiline: bool = False) -> str:
+        """The stripped text at ``key``: non-empty, at most ``limit`` characters (the
+        column's size; None for unbounded text), without control characters."""
         value = table.get(key)
         if value is None:
             if required:
@@ -99,12 +146,24 @@ class _Collector:
         if not isinstance(value, str) or not value.strip():
             self.add(f"{where}: '{key}' must be non-empty text")
             return ""
-        return value.strip()
+        value = value.strip()
+        if limit is not None and len(value) > limit:
+            self.add(f"{where}: '{key}' is {len(value):,} characters long; at most {limit} "
+                     "are allowed")
+            return ""
+        bad = control_character(value, multiline=multiline)
+        if bad:
+            self.add(f"{where}: '{key}' contains the control character {bad}")
+            return ""
+        return value
 
-    def integer(self, table: dict, key: str, where: str, default: int, minimum: int) -> int:
+    def integer(self, table: dict, key: str, where: str, default: int, minimum: int,
+                maximum: int = INT_MAX) -> int:
         value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.add(f"{where}: '{key}' must be a whole number of at least {minimum}")
+        if isinstance(value, bool) or not isinstance(value, int) or not (
+            minimum <= value <= maximum
+        ):
+            self.add(f"{where}: '{key}' must be a whole number from {minimum} to {maximum:,}")
             return default
         return value
 
@@ -132,12 +191,14 @@ def parse_config(text: str) -> CampaignSpec:
     unknown = set(data) - {"campaign", "awards", "districts", "departments", "categories",
                            "criteria", "judges"}
     for key in sorted(unknown):
-        check.add(f"unknown section [{key}]")
+        check.add(f"unknown section [{shown(key)}]")
     spec = _campaign(data.get("campaign"), check)
     spec.awards = _awards(data.get("awards", []), check)
     spec.districts = _districts(data.get("districts", []), check)
-    spec.departments = _named_list(data.get("departments", []), "departments", check)
-    spec.categories = _named_list(data.get("categories", []), "categories", check) or [
+    spec.departments = _named_list(data.get("departments", []), "departments", check,
+                                   Department)
+    spec.categories = _named_list(data.get("categories", []), "categories", check,
+                                  Category) or [
         DEFAULT_CATEGORY
     ]
     spec.criteria = _criteria(data.get("criteria", []), check)
@@ -174,22 +235,23 @@ def _campaign(table: Any, check: _Collector) -> CampaignSpec:
              "judge_method", "final_public_weight", "bootstrap", "entries_required",
              "voting_opens_at", "voting_closes_at"}
     for key in sorted(set(table) - known):
-        check.add(f"[campaign]: unknown setting '{key}'")
+        check.add(f"[campaign]: unknown setting '{shown(key)}'")
     where = "[campaign]"
-    slug = check.text(table, "slug", where)
-    if slug and not SLUG.match(slug):
-        check.add(f"{where}: slug '{slug}' must be lower-case letters, digits and hyphens")
+    slug = check.text(table, "slug", where, limit=column_size(Campaign, "slug"))
+    if slug and not SLUG.fullmatch(slug):
+        check.add(f"{where}: slug '{shown(slug)}' must be 2 to 63 lower-case letters, digits "
+                  "and hyphens")
     method = table.get("judge_method", "additive")
     if method not in JUDGE_METHODS:
-        check.add(f"{where}: unknown judge_method '{method}' (use one of "
+        check.add(f"{where}: unknown judge_method '{shown(method)}' (use one of "
                   + ", ".join(JUDGE_METHODS) + ")")
     entries_required = table.get("entries_required", True)
     if not isinstance(entries_required, bool):
         check.add(f"{where}: 'entries_required' must be true or false")
     spec = CampaignSpec(
         slug=slug,
-        name_en=check.text(table, "name_en", where),
-        name_zh=check.text(table, "name_zh", where),
+        name_en=check.text(table, "name_en", where, limit=column_size(Campaign, "name_en")),
+        name_zh=check.text(table, "name_zh", where, limit=column_size(Campaign, "name_zh")),
         max_choices=check.integer(table, "max_choices", where, 3, 1),
         finalists=check.integer(table, "finalists", where, 8, 1),
         public_weight=check.fraction(table, "public_weight", where, 0.3),
@@ -221,20 +283,24 @@ def _unique_codes(items: list[NamedItem], name: str, check: _Collector) -> None:
     seen: set[str] = set()
     for item in items:
         if item.code in seen:
-            check.add(f"[[{name}]]: duplicate code '{item.code}'")
+            check.add(f"[[{name}]]: duplicate code '{shown(item.code)}'")
         seen.add(item.code)
 
 
-def _named(table: dict, name: str, index: int, check: _Collector) -> tuple[str, str, str]:
+def _named(table: dict, name: str, index: int, check: _Collector,
+           model: type) -> tuple[str, str, str]:
+    """Code and both names of one item, held to ``model``'s column sizes."""
     where = f"[[{name}]] #{index}"
-    code = check.text(table, "code", where)
-    if code and not CODE.match(code):
-        check.add(f"{where}: code '{code}' may use only letters, digits, '-' and '_'")
-    return code, check.text(table, "name_en", where), check.text(table, "name_zh", where)
+    code = check.text(table, "code", where, limit=column_size(model, "code"))
+    if code and not CODE.fullmatch(code):
+        check.add(f"{where}: code '{shown(code)}' may use only letters, digits, '-' and '_' "
+                  "(at most 32)")
+    return (code, check.text(table, "name_en", where, limit=column_size(model, "name_en")),
+            check.text(table, "name_zh", where, limit=column_size(model, "name_zh")))
 
 
-def _named_list(value: Any, name: str, check: _Collector) -> list[NamedItem]:
-    items = [NamedItem(*_named(t, name, i, check)) for i, t in
+def _named_list(value: Any, name: str, check: _Collector, model: type) -> list[NamedItem]:
+    items = [NamedItem(*_named(t, name, i, check, model)) for i, t in
              enumerate(_as_tables(value, name, check), start=1)]
     _unique_codes(items, name, check)
     return items
@@ -243,10 +309,11 @@ def _named_list(value: Any, name: str, check: _Collector) -> list[NamedItem]:
 def _districts(value: Any, check: _Collector) -> list[DistrictSpec]:
     items = []
     for i, table in enumerate(_as_tables(value, "districts", check), start=1):
-        code, en, zh = _named(table, "districts", i, check)
+        code, en, zh = _named(table, "districts", i, check, District)
         households = table.get("households")
         if households is not None and (
-            isinstance(households, bool) or not isinstance(households, int) or households < 1
+            isinstance(households, bool) or not isinstance(households, int)
+            or not 1 <= households <= INT_MAX
         ):
             check.add(f"[[districts]] {code or '#' + str(i)}: 'households' must be a positive "
                       "whole number")
@@ -260,8 +327,10 @@ def _awards(value: Any, check: _Collector) -> list[AwardSpec]:
     items = []
     for i, table in enumerate(_as_tables(value, "awards", check), start=1):
         where = f"[[awards]] #{i}"
-        items.append(AwardSpec(check.text(table, "name_en", where),
-                               check.text(table, "name_zh", where),
+        items.append(AwardSpec(check.text(table, "name_en", where,
+                                          limit=column_size(AwardTier, "name_en")),
+                               check.text(table, "name_zh", where,
+                                          limit=column_size(AwardTier, "name_zh")),
                                check.integer(table, "places", where, 1, 1)))
     return items
 
@@ -269,11 +338,11 @@ def _awards(value: Any, check: _Collector) -> list[AwardSpec]:
 def _criteria(value: Any, check: _Collector) -> list[CriterionSpec]:
     items: list[CriterionSpec] = []
     for i, table in enumerate(_as_tables(value, "criteria", check), start=1):
-        code, en, zh = _named(table, "criteria", i, check)
+        code, en, zh = _named(table, "criteria", i, check, Criterion)
         where = f"[[criteria]] {code or '#' + str(i)}"
         rnd = table.get("round", "preliminary")
         if rnd not in ROUNDS:
-            check.add(f"{where}: round must be 'preliminary' or 'final', not '{rnd}'")
+            check.add(f"{where}: round must be 'preliminary' or 'final', not '{shown(rnd)}'")
         weight = table.get("weight")
         if isinstance(weight, bool) or not isinstance(weight, int | float) or not (
             0 < weight <= 1
@@ -283,8 +352,10 @@ def _criteria(value: Any, check: _Collector) -> list[CriterionSpec]:
         items.append(CriterionSpec(
             code, en, zh, round=rnd, weight=float(weight),
             max=check.integer(table, "max", where, 10, 1),
-            guidance_en=str(table.get("guidance_en", "")),
-            guidance_zh=str(table.get("guidance_zh", "")),
+            guidance_en=check.text(table, "guidance_en", where, limit=None, required=False,
+                                   multiline=True),
+            guidance_zh=check.text(table, "guidance_zh", where, limit=None, required=False,
+                                   multiline=True),
         ))
     for rnd in ROUNDS:
         in_round = [c for c in items if c.round == rnd]
@@ -304,11 +375,12 @@ def _judges(value: Any, departments: set[str], check: _Collector) -> list[JudgeS
     seen: set[str] = set()
     for i, table in enumerate(_as_tables(value, "judges", check), start=1):
         where = f"[[judges]] #{i}"
-        username = check.text(table, "username", where)
-        if username and not USERNAME.match(username):
-            check.add(f"{where}: username '{username}' must be lower-case letters, digits, "
-                      "'.', '_' or '-'")
-        if username in seen:
+        username = check.text(table, "username", where, limit=USERNAME_SIZE)
+        if username and not USERNAME.fullmatch(username):
+            check.add(f"{where}: username '{shown(username)}' must be 2 to 64 lower-case "
+                      "letters, digits, '.', '_' or '-'")
+            username = ""
+        if username and username in seen:
             check.add(f"[[judges]]: duplicate username '{username}'")
         seen.add(username)
         conflicts = table.get("conflicts", [])
@@ -317,10 +389,13 @@ def _judges(value: Any, departments: set[str], check: _Collector) -> list[JudgeS
             conflicts = []
         for code in conflicts:
             if code not in departments:
-                check.add(f"[[judges]] {username}: conflict with unknown department '{code}'")
+                check.add(f"[[judges]] {username}: conflict with unknown department "
+                          f"'{shown(code)}'")
         affiliation = table.get("affiliation")
         if affiliation is not None and affiliation not in departments:
-            check.add(f"[[judges]] {username}: affiliation '{affiliation}' is not a department")
-        items.append(JudgeSpec(username, check.text(table, "name", where, required=False)
+            check.add(f"[[judges]] {username}: affiliation '{shown(affiliation)}' is not a "
+                      "department")
+        items.append(JudgeSpec(username, check.text(table, "name", where, required=False,
+                                                    limit=JUDGE_NAME_SIZE)
                                or username, tuple(dict.fromkeys(conflicts)), affiliation))
     return items

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..models import Campaign, ResultVersion
-from ..voting.letters import csv_text_cell
 from .report_pdf import export_pdf
 from .services import version_results
 from .view import ResultsView, build_view
@@ -24,17 +23,43 @@ CSV_HEADER = (
 )
 
 
+#: Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: Characters a spreadsheet may take as a cell separator in some locale or import dialog;
+#: ``;=1+1`` is a formula in the cell after the ``;`` there, so they are looked through.
+SEPARATORS = frozenset(",;|")
+
+
+def _after_separators(text: str) -> str:
+    """``text`` without its leading run of separators and whitespace."""
+    index = 0
+    while index < len(text) and (text[index] in SEPARATORS or text[index].isspace()):
+        index += 1
+    return text[index:]
+
+
+def escape_formula(text: str) -> str:
+    """``text`` with a leading apostrophe when a spreadsheet could run it as a formula: it
+    begins with ``= + - @``, tab or carriage return, or one of them follows a leading run of
+    separators (``, ; |``) and whitespace. The idea follows the OWASP CSV Injection page
+    (prefix the cell with ``'``); the look-through of separators is ours."""
+    if text.startswith(FORMULA_TRIGGERS) or _after_separators(text).startswith(
+            FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
 def csv_cell(value: Any) -> Any:
-    """A CSV cell: text starting with ``= + - @`` (or tab, carriage return) gets a leading
-    apostrophe so spreadsheets never run it as a formula (SPEC 9); numbers stay numbers
-    (a negative number is data, not a formula); ``None`` is empty."""
+    """A CSV cell (SPEC 9: CSV exports escape ``= + - @``): text goes through
+    :func:`escape_formula`; numbers stay numbers (a negative number is data, not a
+    formula); booleans are ``yes``/``no``; ``None`` is empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
-    return csv_text_cell(str(value))
+    return escape_formula(str(value))
 
 
 def ranking_rows(view: ResultsView) -> list[dict[str, Any]]:

@@ -1,8 +1,8 @@
 """Results pages: the organiser's full view, the compute button, the exports and the public
 page of a published campaign. One route serves the page and, for htmx, its fragment.
 
-Organisers see the results at any time; auditors only once the campaign is published (SPEC
-9: results hidden before publication). Exports are POST forms because each one is recorded
+Organisers see the results at any time; auditors only once the campaign is published, and
+then only published versions (SPEC 9: results hidden before publication). Exports are POST forms because each one is recorded
 in the audit log (SPEC 7) and a GET must not write.
 """
 
@@ -84,9 +84,17 @@ def compute(slug: str):
     return redirect(url_for(".organiser_results", slug=slug), code=303)
 
 
+def _visible_versions(campaign: Campaign):
+    """Every version for an organiser; for an auditor only the published ones (a correction
+    computed after publication stays with the organisers until it is published)."""
+    if current_user.role == "organiser":
+        return result_versions(campaign)
+    return public_versions(campaign)
+
+
 def _organiser_page(campaign: Campaign, form: ComputeForm, *, status: int = 200,
                     error: str | None = None):
-    versions = result_versions(campaign)
+    versions = _visible_versions(campaign)
     number = request.args.get("version", type=int)
     version = find_version(versions, number)
     if number is not None and version is None:
@@ -108,7 +116,7 @@ def export(slug: str, fmt: str):
     if fmt not in EXPORTS:
         abort(404)
     campaign = _staff_campaign_or_404(slug)
-    version = find_version(result_versions(campaign), request.args.get("version", type=int))
+    version = find_version(_visible_versions(campaign), request.args.get("version", type=int))
     if version is None:
         abort(404)
     mimetype, build = EXPORTS[fmt]

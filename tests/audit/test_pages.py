@@ -312,3 +312,153 @@ def test_correction_without_a_reason_is_explained(published, signed_in):
     signed_in.post(f"/organiser/c/{SLUG}/publish", {"reason": ""})
     html = signed_in.get(f"/organiser/c/{SLUG}/audit").get_data(as_text=True)
     assert "give the reason for the corrected version" in html
+
+
+# --------------------------------------------------------------------------- auditors and unpublished results
+
+AUDITOR_PAGES = ("/organiser/", "/organiser/c/{slug}", "/organiser/c/{slug}/households",
+                 "/organiser/c/{slug}/turnout", "/organiser/c/{slug}/audit",
+                 "/organiser/c/{slug}/audit?action=results_computed",
+                 "/organiser/c/{slug}/audit?actor=olivia", "/organiser/c/{slug}/results",
+                 "/organiser/c/{slug}/results?version=1", "/organiser/c/{slug}/results?version=2",
+                 "/results/{slug}", "/verify/{slug}", "/verify/{slug}/bundle.zip")
+
+
+def auditor_client(client, make_user):
+    make_user("auditor", "audrey")
+    client.signin("audrey", PASSWORD)
+    return client
+
+
+def everything_the_auditor_reaches(client) -> str:
+    """Every page, fragment and download an auditor can ask for, as one text (HTML entities
+    decoded, zip members read), so a leak anywhere shows."""
+    import html as html_module
+
+    texts = []
+    for url in AUDITOR_PAGES:
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(url.format(slug=SLUG), headers=headers)
+            texts.append(response_text(response))
+    for url in ("/organiser/c/{slug}/audit/bundle.zip",
+                "/organiser/c/{slug}/results/export.csv",
+                "/organiser/c/{slug}/results/export.xlsx",
+                "/organiser/c/{slug}/results/export.pdf"):
+        texts.append(response_text(client.post(url.format(slug=SLUG))))
+    return html_module.unescape("\n".join(texts))
+
+
+def response_text(response) -> str:
+    if response.mimetype == "application/zip":
+        archive = zipfile.ZipFile(io.BytesIO(response.data))
+        return "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+    if response.mimetype.startswith("text/") or response.mimetype == "application/json":
+        return response.get_data(as_text=True)
+    return response.data.decode("latin-1")  # xlsx/pdf bytes: a digest would still show
+
+
+def results_secrets(campaign) -> list[str]:
+    """What no one but an organiser may read before publication: each version's inputs
+    digest (whole and as shortened on pages), and the results keys of the audit data."""
+    from awards.models import ResultVersion
+
+    digests = db.session.scalars(select(ResultVersion.inputs_digest).where(
+        ResultVersion.campaign_id == campaign.id)).all()
+    assert digests
+    return ([d for d in digests] + [d[:12] for d in digests]
+            + ['"finalists"', '"best_public_image"', '"inputs_digest"'])
+
+
+def test_auditor_reads_nothing_of_the_results_before_publication(final_judging_campaign,
+                                                                  client, make_user):
+    """SPEC 9: results hidden before publication, also in the audit log's event data."""
+    campaign = final_judging_campaign.campaign
+    seen = everything_the_auditor_reaches(auditor_client(client, make_user))
+    for secret in results_secrets(campaign):
+        assert secret not in seen, secret
+    html = client.get(f"/organiser/c/{SLUG}/audit?action=results_computed").get_data(
+        as_text=True)
+    assert "2 events match." in html  # that it happened is no secret
+    assert html.count("Withheld until these results are published.") == 2
+
+
+def test_organiser_reads_the_results_events_before_publication(final_judging_campaign,
+                                                               signed_in):
+    import html as html_module
+
+    campaign = final_judging_campaign.campaign
+    page = html_module.unescape(signed_in.get(
+        f"/organiser/c/{SLUG}/audit?action=results_computed").get_data(as_text=True))
+    assert "Withheld" not in page
+    assert '"finalists"' in page and '"best_public_image"' in page
+    assert results_secrets(campaign)[0][:40] in page
+
+
+def test_auditor_reads_the_results_events_after_publication(published, client, make_user):
+    import html as html_module
+
+    auditor_client(client, make_user)
+    page = html_module.unescape(client.get(
+        f"/organiser/c/{SLUG}/audit?action=results_computed").get_data(as_text=True))
+    assert "Withheld" not in page
+    assert '"finalists"' in page and '"best_public_image"' in page
+    for secret in results_secrets(published.campaign):
+        assert secret in everything_the_auditor_reaches(client)
+
+
+def test_a_pending_correction_stays_with_the_organisers(published, client, make_user):
+    """After publication, a corrected version computed but not published yet is hidden from
+    auditors everywhere: log data, version list, version page, exports, public bundle."""
+    import html as html_module
+
+    from awards.results.services import compute_campaign_results
+
+    compute_campaign_results(published.campaign, "olivia", reason="A mis-keyed score sheet")
+    auditor_client(client, make_user)
+    page = html_module.unescape(client.get(
+        f"/organiser/c/{SLUG}/audit?action=results_computed").get_data(as_text=True))
+    assert "3 events match." in page
+    assert page.count("Withheld until these results are published.") == 1
+    assert '"version":3' not in page and '"version":2' in page
+    results = client.get(f"/organiser/c/{SLUG}/results").get_data(as_text=True)
+    assert "Version 2" in results and "Version 3" not in results
+    assert "A mis-keyed score sheet" not in results
+    assert client.get(f"/organiser/c/{SLUG}/results?version=3").status_code == 404
+    assert client.post(f"/organiser/c/{SLUG}/results/export.csv?version=3").status_code == 404
+    for response in (client.get(f"/verify/{SLUG}/bundle.zip"),
+                     client.post(f"/organiser/c/{SLUG}/audit/bundle.zip")):
+        archive = zipfile.ZipFile(io.BytesIO(response.data))
+        events = [json.loads(line) for line in
+                  archive.read("audit_log.jsonl").decode("utf-8").splitlines()]
+        assert [e["data"]["version"] for e in events if e["action"] == "results_computed"] \
+            == [1, 2]
+        assert verify_bundle(response.data, published.campaign.signing_public_key) == []
+
+
+def test_a_published_correction_shows_again(published, client, make_user):
+    from awards.audit.publish import republish
+
+    republish(published.campaign, "A mis-keyed score sheet", "olivia")
+    auditor_client(client, make_user)
+    page = client.get(f"/organiser/c/{SLUG}/audit?action=results_computed").get_data(
+        as_text=True)
+    assert "Withheld" not in page
+    assert "Version 3" in client.get(f"/organiser/c/{SLUG}/results").get_data(as_text=True)
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/verify/{SLUG}/bundle.zip").data))
+    assert '"version":3' in archive.read("audit_log.jsonl").decode("utf-8")
+
+
+@pytest.mark.parametrize(("action", "data", "disclosed", "withheld"), [
+    ("results_computed", '{"version":2,"finalists":["A"]}', 0, True),
+    ("results_computed", '{"version":2,"finalists":["A"]}', 2, False),
+    ("results_computed", '{"version":3,"finalists":["A"]}', 2, True),
+    ("results_exported", '{"format":"csv","version":3}', 2, True),
+    ("results_computed", '{"finalists":["A"]}', 5, True),
+    ("results_computed", '{"version":true}', 5, True),
+    ("results_computed", "[]", 5, True),
+    ("sample_drawn", '{"seed":"x"}', 0, False),
+])
+def test_which_event_data_is_withheld(action, data, disclosed, withheld):
+    from awards.audit.service import withholds_data
+
+    assert withholds_data(action, data, disclosed) is withheld

@@ -335,3 +335,18 @@ def test_without_bootstrap_or_final_round(signed_in, example):
         assert export(signed_in, fmt).status_code == 200
     mark_published(example)
     assert signed_in.get("/results/example").status_code == 200
+
+
+def test_auditor_never_sees_an_unpublished_correction(client, make_user, computed):
+    """After publication a recomputed version stays with the organisers until published."""
+    mark_published(computed)
+    compute_campaign_results(computed, actor="olivia", reason="late paper returns")
+    make_user("auditor", "audrey")
+    client.signin("audrey", PASSWORD)
+    for headers in ({}, HX):
+        html = client.get(PAGE, headers=headers).get_data(as_text=True)
+        assert "Version 1" in html and "Version 2" not in html
+        assert "late paper returns" not in html and "?version=2" not in html
+    assert client.get(PAGE + "?version=2").status_code == 404
+    for fmt in ("csv", "xlsx", "pdf"):
+        assert export(client, fmt, query_string={"version": 2}).status_code == 404
