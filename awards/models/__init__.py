@@ -14,6 +14,7 @@ from .campaign import (
 from .entries import Attachment, Entry, EntrySection, Pledge
 from .judging import Assignment, Conflict, Judge, Score, Scorecard, ScorecardRevision
 from .users import Invitation, User
+from .vote_session import VoteSession
 from .voting import Ballot, Household, SampledHousehold, VotingCode
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "Scorecard",
     "ScorecardRevision",
     "User",
+    "VoteSession",
     "VotingCode",
 ]

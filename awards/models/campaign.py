@@ -48,7 +48,6 @@ class Campaign(db.Model):
     sample_drawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     codes_commitment: Mapped[str | None] = mapped_column(String(64))
     addresses_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    failed_guesses: Mapped[int] = mapped_column(default=0)
     guess_alarm_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     signing_public_key: Mapped[str | None] = mapped_column(String(128))
     signing_private_key: Mapped[str | None] = mapped_column(Text)  # encrypted, base64

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
 from ..audit.service import record
@@ -21,7 +20,8 @@ from ..csvfile import CsvReader
 from ..exceptions import AwardsError, InvalidInput
 from ..extensions import db
 from ..models import Ballot, Campaign, Department, Entry, VotingCode
-from ..models.base import utcnow, utctoday
+from ..models.base import utctoday
+from .abuse import failed_guesses
 from .codes import CodeTypo, ballot_id, code_hmac, parse_code
 from .households import pepper
 
@@ -173,25 +173,6 @@ def cast_web_ballot(campaign: Campaign, code_text: str, choices: Sequence[str]) 
     picked = check_choices(campaign, choices)
     code = parse_code(code_text)
     return burn_code_and_store_ballot(campaign, code_hmac(pepper(), code), picked)
-
-
-def note_failed_guess(campaign_id: int | None) -> None:
-    """Count a failed well-formed code against the global budget; past the threshold the
-    organiser dashboard shows an alarm and the audit log records it once."""
-    threshold = current_app.config.get("GUESS_ALARM_THRESHOLD", 500)
-    campaigns = [campaign_id] if campaign_id else list(db.session.scalars(
-        select(Campaign.id).where(Campaign.state == "adjudication")))
-    for cid in campaigns:
-        db.session.execute(update(Campaign).where(Campaign.id == cid)
-                           .values(failed_guesses=Campaign.failed_guesses + 1))
-        campaign = db.session.get(Campaign, cid)
-        db.session.refresh(campaign)
-        if campaign.failed_guesses >= threshold and campaign.guess_alarm_at is None:
-            campaign.guess_alarm_at = utcnow()
-            record("guess_alarm", campaign.slug,
-                   {"failed_guesses": campaign.failed_guesses, "threshold": threshold},
-                   chain=campaign.slug, actor="system")
-    db.session.commit()
 
 
 def find_receipt(text: str) -> Ballot | None:
@@ -346,7 +327,7 @@ def turnout(campaign: Campaign) -> dict:
     return {"open": open_now, "districts": districts,
             "channels": {k: band(v) if open_now else str(v) for k, v in channels.items()},
             "total": band(total) if open_now else str(total),
-            "failed_guesses": campaign.failed_guesses,
+            "failed_guesses": failed_guesses(campaign),
             "alarm_at": as_utc(campaign.guess_alarm_at)}
 
 

@@ -24,19 +24,25 @@ from .ballots import (
     eligible_departments,
     find_open_code,
     find_receipt,
-    note_failed_guess,
 )
 from .blueprint import bp
-from .codes import BallotIdTypo, CodeTypo
+from .codes import BallotIdTypo, CodeTypo, parse_code
 from .forms import CodeForm, ReceiptForm
+from .vote_sessions import SESSION_SECONDS, claim_vote_session, open_vote_session
 
 SESSION_KEY = "vote"
-SESSION_SECONDS = 30 * 60
+
+
+@bp.app_template_global("failed_code_attempts")
+def failed_code_attempts(campaign: Campaign) -> int:
+    """For the organiser's alarm banner: failed codes since the campaign's voting opened."""
+    return abuse.failed_guesses(campaign)
 
 
 def _vote_session() -> dict | None:
     data = session.get(SESSION_KEY)
-    if not data or time.time() - data.get("at", 0) > SESSION_SECONDS:
+    if (not data or "token" not in data
+            or time.time() - data.get("at", 0) > SESSION_SECONDS):
         session.pop(SESSION_KEY, None)
         return None
     return data
@@ -56,42 +62,45 @@ def _sorted_departments(campaign: Campaign):
 @public
 def start():
     """Code entry. Typos are reported as typos and never touch the database; unknown, used
-    and void codes get one answer; repeated failures are slowed down."""
+    and void codes get one answer; repeated failures are slowed down, for seconds."""
     form = CodeForm()
     status = 200
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            code = form.code.data or ""
-            from .codes import parse_code
-
-            parse_code(code)
-            wait = abuse.seconds_to_wait()
-            if wait:
-                note_failed_guess(None)
-                form.code.errors.append(_("Too many codes were tried from your connection. "
-                                          "Please wait %(seconds)s seconds and try again.",
-                                          seconds=wait))
-                status = 429
-            else:
-                campaign, digest = find_open_code(code)
-                session[SESSION_KEY] = {"hmac": digest, "campaign": campaign.id,
-                                        "at": time.time()}
-                return redirect(url_for(".ballot"), code=303)
-        except CodeTypo:
-            form.code.errors.append(_("Please check the code. It has 14 letters and numbers, "
-                                      "as printed on your letter, for example "
-                                      "ABCD-EFGH-JKMN-PQ."))
-            status = 422
-        except CodeNotAccepted:
-            abuse.note_failure()
-            note_failed_guess(None)
-            form.code.errors.append(_("This code cannot be used. Check it against your "
-                                      "letter. Each code can be used once only."))
-            status = 422
-        except VotingClosed:
-            form.code.errors.append(_("Voting is not open at the moment."))
-            status = 403
+        status = _enter_code(form)
+        if status == 303:
+            return redirect(url_for(".ballot"), code=303)
     return render_template("voting/start.html", form=form), status
+
+
+def _enter_code(form: CodeForm) -> int:
+    """Check the typed code; on success open the vote session. Returns the HTTP status."""
+    code = form.code.data or ""
+    try:
+        parse_code(code)
+        wait = abuse.seconds_to_wait()
+        if wait:
+            form.code.errors.append(_("Too many codes were tried from your connection. "
+                                      "Please wait %(seconds)s seconds and try again.",
+                                      seconds=wait))
+            return 429
+        campaign, digest = find_open_code(code)
+    except CodeTypo:
+        form.code.errors.append(_("Please check the code. It has 14 letters and numbers, "
+                                  "as printed on your letter, for example "
+                                  "ABCD-EFGH-JKMN-PQ."))
+        return 422
+    except CodeNotAccepted:
+        abuse.note_failure()
+        abuse.note_failed_guess()
+        form.code.errors.append(_("This code cannot be used. Check it against your "
+                                  "letter. Each code can be used once only."))
+        return 422
+    except VotingClosed:
+        form.code.errors.append(_("Voting is not open at the moment."))
+        return 403
+    session[SESSION_KEY] = {"token": open_vote_session(campaign, digest),
+                            "campaign": campaign.id, "at": time.time()}
+    return 303
 
 
 @bp.route("/vote/ballot", methods=["GET", "POST"])
@@ -155,7 +164,10 @@ def confirm():
         return redirect(url_for(".ballot"), code=303)
     try:
         choices = check_choices(campaign, request.form.getlist("choice"))
-        receipt = burn_code_and_store_ballot(campaign, data["hmac"], choices)
+        digest = claim_vote_session(data["token"])
+        if digest is None:
+            raise CodeNotAccepted("the vote session is over")
+        receipt = burn_code_and_store_ballot(campaign, digest, choices)
     except BadChoices:
         return redirect(url_for(".ballot"), code=303)
     except CodeNotAccepted:

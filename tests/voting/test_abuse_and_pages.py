@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from awards.audit.service import chain_events
 from awards.extensions import db
 from awards.models import Ballot, Campaign
-from awards.voting.abuse import network_of
+from awards.voting.abuse import failed_guesses, network_of
 from awards.voting.codes import format_code, generate_code
 
 from ..conftest import CsrfClient
@@ -69,7 +69,7 @@ def test_typo_is_reported_as_a_typo_and_not_counted(open_campaign, app):
     response = client.post("/vote", {"code": typo})
     assert response.status_code == 422
     assert "Please check the code" in response.get_data(as_text=True)
-    assert db.session.scalar(select(Campaign.failed_guesses)) == 0
+    assert failed_guesses(open_campaign) == 0
 
 
 def test_unknown_used_and_void_codes_get_the_same_answer(open_campaign, letters, app):
@@ -92,12 +92,15 @@ def test_wrong_codes_from_one_address_are_slowed_none_succeed_and_alarm_fires(
     app.config["GUESS_ALARM_THRESHOLD"] = 150
     attacker = browser(app, "203.0.113.66")
     statuses = [attacker.post("/vote", {"code": generate_code()}).status_code
-                for _ in range(200)]
+                for _ in range(60)]
     assert 303 not in statuses
-    assert statuses[:10] == [422] * 10
-    assert statuses.count(429) >= 150
+    assert statuses[:5] == [422] * 5 and statuses[5:] == [429] * 55
     slowed = attacker.post("/vote", {"code": generate_code()}).get_data(as_text=True)
     assert "Please wait" in slowed
+    # Spread over many networks, guesses are each checked, and counted for the alarm.
+    for i in range(150):
+        spread = browser(app, f"10.{i}.0.1")
+        assert spread.post("/vote", {"code": generate_code()}).status_code == 422
     # A household elsewhere gets in at once.
     household = browser(app, "198.51.100.7")
     assert household.post("/vote", {"code": letters[5].code}).status_code == 303
@@ -106,7 +109,7 @@ def test_wrong_codes_from_one_address_are_slowed_none_succeed_and_alarm_fires(
     assert neighbour.post("/vote", {"code": letters[6].code}).status_code == 303
     campaign = db.session.scalar(select(Campaign))
     db.session.refresh(campaign)
-    assert campaign.failed_guesses >= 150 and campaign.guess_alarm_at is not None
+    assert failed_guesses(campaign) == 155 and campaign.guess_alarm_at is not None
     assert [e.action for e in chain_events(campaign.slug)].count("guess_alarm") == 1
 
 
