@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import secrets
 import threading
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from .extensions import db
 from .models import Job
@@ -253,9 +255,10 @@ def _after_error(job_id: int, token: str, kind: JobKind, exc: Exception) -> None
 
     current_app.logger.exception("job %s failed", job_id)
     attempts = db.session.scalar(select(Job.attempts).where(Job.id == job_id)) or 0
-    # Errors that say what to change would only fail again; others (a lost database
+    # Errors that say what to change (or a missing input) would only fail again; others (a lost database
     # connection, a full disk) may pass.
-    transient = not isinstance(exc, (AwardsError, LetterError, ValueError, LookupError))
+    transient = not isinstance(exc, (AwardsError, LetterError, ValueError, LookupError,
+                                     FileNotFoundError))
     if kind.retry_safe and transient and \
             attempts < int(current_app.config.get("JOB_MAX_ATTEMPTS", 3)):
         db.session.execute(update(Job).where(Job.id == job_id, Job.lease_token == token)
@@ -291,7 +294,10 @@ class _heartbeat:
 
     def _beat(self) -> None:
         while not self.stop.wait(self.every):
-            with self.engine.begin() as connection:
-                connection.execute(update(Job).where(
-                    Job.id == self.job_id, Job.lease_token == self.token,
-                    Job.status == "running").values(heartbeat_at=utcnow()))
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(update(Job).where(
+                        Job.id == self.job_id, Job.lease_token == self.token,
+                        Job.status == "running").values(heartbeat_at=utcnow()))
+            except OperationalError:  # a busy database: the next beat tries again
+                logging.getLogger(__name__).warning("job %s: heartbeat missed", self.job_id)

@@ -19,7 +19,7 @@ def letters_pdf(job: Job, progress: JobProgress) -> str:
 
     Safe to run again: it only reads the CSV and writes its own temporary file, renamed over
     ``letters-….pdf`` once complete and only while this worker still holds the job, so a
-    reader sees a whole PDF or none.
+    reader sees a whole PDF or none. It first deletes what a stopped attempt left.
     """
     from .voting.letter_files import read_letters_csv, write_pdf
 
@@ -27,6 +27,8 @@ def letters_pdf(job: Job, progress: JobProgress) -> str:
     csv_path = exports_dir(campaign.slug) / json.loads(job.params)["csv"]
     pdf_path = csv_path.with_suffix(".pdf")
     _detach(campaign)
+    for leftover in pdf_path.parent.glob(f".{pdf_path.name}.*.part"):
+        leftover.unlink(missing_ok=True)  # a stopped attempt's; it holds plaintext codes
     descriptor, temporary = tempfile.mkstemp(dir=pdf_path.parent, suffix=".part",
                                              prefix=f".{pdf_path.name}.")
     try:
