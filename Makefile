@@ -33,7 +33,8 @@ install: $(VENV)/.installed awards/static/vendor/htmx.min.js translations
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask awards demo
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	# The job worker runs beside the web server and stops when it does.
+	$(BIN)/flask awards worker & pid=$$!; trap 'kill $$pid 2>/dev/null' EXIT INT TERM; $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install test-sqlite test-postgres
 
@@ -54,4 +55,4 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) node_modules awards/static/vendor instance/awards.db
+	rm -rf $(VENV) node_modules awards/static/vendor instance/awards.db instance/job-queue.db*

@@ -348,6 +348,21 @@ def ballots_import(slug: str, file: Path, dry_run: bool) -> None:
         f"({summary.valid:,} valid, {summary.spoilt:,} spoilt)")
 
 
+@awards_cli.command("worker")
+@click.option("--threads", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="Jobs run at the same time.")
+def worker(threads: int) -> None:
+    """Run queued jobs (letters PDF) until stopped: Ctrl-C finishes the running jobs."""
+    from flask import current_app
+
+    from .worker import run_worker
+
+    try:
+        run_worker(current_app._get_current_object(), threads)  # type: ignore[attr-defined]
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def register_cli(app: Flask) -> None:
     from .audit.cli import register as register_audit
     from .results.cli import register as register_results

@@ -29,6 +29,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Job queue: a SQLite file (default instance/job-queue.db) unless REDIS_URL is set.
+    JOB_QUEUE_FILE = os.environ.get("AWARDS_JOB_QUEUE_FILE")
+    JOB_LEASE_SECONDS = float(os.environ.get("AWARDS_JOB_LEASE_SECONDS", "60"))
+    JOB_MAX_ATTEMPTS = int(os.environ.get("AWARDS_JOB_MAX_ATTEMPTS", "3"))
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXIES = int(os.environ.get("AWARDS_TRUSTED_PROXIES", "0"))
     EXPORTS_DIR = os.environ.get("AWARDS_EXPORTS_DIR")  # default: instance/exports

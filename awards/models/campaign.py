@@ -180,7 +180,12 @@ class ResultVersion(db.Model):
 
 
 class Job(db.Model):
-    """A long-running organiser task (letters PDF, imports) whose progress pages poll."""
+    """A long-running organiser task (letters PDF, imports) whose progress pages poll.
+
+    The row is the job's record for every process: a queue worker claims it (``queued`` →
+    ``running``) under a fresh ``lease_token`` and renews ``heartbeat_at`` while it works.
+    A ``running`` row whose heartbeat is older than the lease belongs to a worker that
+    stopped; it is queued again or failed (see :mod:`awards.jobs`)."""
 
     __tablename__ = "jobs"
 
@@ -195,3 +200,7 @@ class Job(db.Model):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON: what the work needs
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ..access import campaign_or_404, roles
 from ..exceptions import AwardsError, InvalidInput
 from ..extensions import db
-from ..jobs import exports_dir, start_job
+from ..jobs import exports_dir, recover_stale_job, start_job, waiting_long
 from ..models import Job
 from ..voting.ballots import import_paper_ballots, turnout
 from ..voting.households import (
@@ -41,8 +41,11 @@ def _households_page(campaign, status: int = 200, errors=None, **forms):
                       if p.name.startswith("letter")), reverse=True)
     jobs = db.session.scalars(select(Job).where(Job.campaign_id == campaign.id)
                               .order_by(Job.id.desc()).limit(5)).all()
+    for job in jobs:
+        recover_stale_job(job)
     return render_template(
         "organisers/households.html", campaign=campaign, exports=exports, jobs=jobs,
+        waiting_long=waiting_long,
         errors=errors or [], frame_form=forms.get("frame_form") or FrameForm(),
         sample_form=forms.get("sample_form") or SampleForm(),
         reissue_form=forms.get("reissue_form") or ReissueForm(), form=EmptyForm(),
@@ -111,28 +114,23 @@ def codes_issue(slug: str):
     return redirect(url_for(".households", slug=slug), code=303)
 
 
-def _start_pdf_job(campaign, csv_path, total: int) -> Job:
-    campaign_id, pdf_name = campaign.id, csv_path.with_suffix(".pdf").name
-
-    def work(progress) -> str:
-        from ..models import Campaign
-
-        current = db.session.get(Campaign, campaign_id)
-        write_pdf_file(current, read_letters_csv(csv_path), csv_path.with_suffix(".pdf"),
-                       progress)
-        return pdf_name
-
-    return start_job(campaign.id, "letters_pdf", total, current_user.username, work)
+def _start_pdf_job(campaign, csv_path, total: int) -> int:
+    return start_job(campaign.id, "letters_pdf", total, current_user.username,
+                     {"csv": csv_path.name})
 
 
 @bp.route("/c/<slug>/jobs/<int:job_id>")
 @roles("organiser")
 def job_status(slug: str, job_id: int):
+    """One job's progress (the fragment htmx polls); a job whose worker stopped is handed
+    on or failed here, so the page never waits on it for ever."""
     campaign = campaign_or_404(slug)
     job = db.session.get(Job, job_id)
     if job is None or job.campaign_id != campaign.id:
         abort(404)
-    return render_template("organisers/_job.html", campaign=campaign, job=job)
+    recover_stale_job(job)
+    return render_template("organisers/_job.html", campaign=campaign, job=job,
+                           waiting_long=waiting_long)
 
 
 @bp.route("/c/<slug>/exports/<name>")

@@ -1,0 +1,54 @@
+"""The kinds of queued job. Each takes its job row and a progress callback and returns the
+name of its result file in the campaign's exports folder."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+
+from .extensions import db
+from .jobs import JobProgress, exports_dir, job_kind
+from .models import Campaign, Job
+
+
+@job_kind("letters_pdf", retry_safe=True)
+def letters_pdf(job: Job, progress: JobProgress) -> str:
+    """The letters PDF of a ``letters-….csv`` export (``params["csv"]``), written beside it.
+
+    Safe to run again: it only reads the CSV and writes its own temporary file, renamed over
+    ``letters-….pdf`` once complete and only while this worker still holds the job, so a
+    reader sees a whole PDF or none. It first deletes what a stopped attempt left.
+    """
+    from .voting.letter_files import read_letters_csv, write_pdf
+
+    campaign = db.session.get(Campaign, job.campaign_id)
+    csv_path = exports_dir(campaign.slug) / json.loads(job.params)["csv"]
+    pdf_path = csv_path.with_suffix(".pdf")
+    _detach(campaign)
+    for leftover in pdf_path.parent.glob(f".{pdf_path.name}.*.part"):
+        leftover.unlink(missing_ok=True)  # a stopped attempt's; it holds plaintext codes
+    descriptor, temporary = tempfile.mkstemp(dir=pdf_path.parent, suffix=".part",
+                                             prefix=f".{pdf_path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            write_pdf(campaign, read_letters_csv(csv_path), stream, progress)
+            stream.flush()
+            os.fsync(stream.fileno())
+        progress.confirm()
+        os.replace(temporary, pdf_path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return pdf_path.name
+
+
+def _detach(campaign: Campaign) -> None:
+    """Load what the letters need, then end the read transaction: on SQLite an open
+    transaction holds the write lock, which the web pages and the heartbeat need while the
+    PDF is drawn."""
+    _ = campaign.districts, campaign.name_en, campaign.name_zh, campaign.voting_closes_at
+    db.session.expunge_all()
+    db.session.commit()
