@@ -1,5 +1,6 @@
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from ..access import public, roles
@@ -64,9 +65,11 @@ def signin():
         try:
             user = sign_in(form.username.data, form.password.data, address=client_address())
         except SignInThrottled as exc:
-            form.password.errors.append(_(
-                "Too many failed sign-ins for this username. Please wait %(seconds)s seconds "
-                "before trying again.", seconds=exc.seconds))
+            form.password.errors.append(ngettext(
+                "Too many failed sign-ins for this username. Please wait %(num)s second "
+                "before trying again.",
+                "Too many failed sign-ins for this username. Please wait %(num)s seconds "
+                "before trying again.", exc.seconds))
             response = current_app.make_response(
                 (render_template("auth/signin.html", form=form), 429))
             response.headers["Retry-After"] = str(exc.seconds)
