@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .errors import register_error_handlers
     from .extensions import babel, csrf, db, htmx, limiter, login, migrate
     from .i18n import select_locale
+    from .request_guards import register_request_guards
 
     app = Flask(
         __name__,
@@ -85,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
 
+    register_request_guards(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)

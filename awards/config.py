@@ -42,6 +42,9 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Hong_Kong"
     BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    # Flask-WTF's HTTPS check needs a Referer, which Referrer-Policy: no-referrer withholds;
+    # awards.request_guards checks Sec-Fetch-Site / Origin instead.
+    WTF_CSRF_SSL_STRICT = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("AWARDS_SECURE_COOKIES", False)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
+import ssl
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from email.message import Message
 
 from werkzeug.serving import make_server
 
@@ -48,31 +50,37 @@ class Reply:
     status: int
     body: str
     location: str | None
+    headers: Message | None = None  # .get(name), .get_all("Set-Cookie")
 
 
 class HttpSession:
     """One browser: keeps cookies and the CSRF token, does not follow redirects."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, context: ssl.SSLContext | None = None):
         self.base = base
+        self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect(),
+            urllib.request.HTTPSHandler(context=context))
         self.token = ""
 
-    def request(self, path: str, data: dict | list | None = None) -> Reply:
+    def request(self, path: str, data: dict | list | None = None,
+                headers: dict[str, str] | None = None) -> Reply:
         body = None
         if data is not None:
             pairs = list(data.items()) if isinstance(data, dict) else list(data)
             pairs.append(("csrf_token", self.token))
             body = urllib.parse.urlencode(pairs, doseq=True).encode()
         try:
-            response = self.opener.open(urllib.request.Request(self.base + path, data=body),
-                                        timeout=60)
+            response = self.opener.open(
+                urllib.request.Request(self.base + path, data=body, headers=headers or {}),
+                timeout=60)
             status, text, location = response.status, response.read().decode(), None
+            received = response.headers
         except urllib.error.HTTPError as exc:
             status, text = exc.code, exc.read().decode()
-            location = exc.headers.get("Location")
+            location, received = exc.headers.get("Location"), exc.headers
         match = TOKEN.search(text)
         if match:
             self.token = match.group(1)
-        return Reply(status, text, location)
+        return Reply(status, text, location, received)

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.service import record
-from ..exceptions import InvalidInput, NotFound
+from ..exceptions import AwardsError, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Invitation, User
+from ..models import AuditEvent, Invitation, User
+from ..models.audit import SYSTEM_CHAIN
 from ..models.base import utcnow
 from ..models.users import ROLES
 from ..campaigns.config_file import USERNAME
 from ..campaigns.services import as_utc
+from . import throttle
+from .sessions import revoke_staff_session, revoke_user_sessions
 
 MIN_PASSWORD = 12
 
@@ -54,6 +59,8 @@ def create_user(role: str, username: str, password: str, *, name: str = "",
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
+    if existing is not None:
+        revoke_user_sessions(user.id)  # a new password ends every earlier session
     record("user_created", username, {"role": role, "department": department_code},
            actor=actor)
     if commit:
@@ -61,21 +68,73 @@ def create_user(role: str, username: str, password: str, *, name: str = "",
     return user
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """The active user with these credentials, or None. The password hash is checked even
-    for unknown users so that timing does not reveal which usernames exist."""
-    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+class SignInThrottled(AwardsError):
+    """Too many failed sign-ins for this username: wait ``seconds`` before the next try."""
+
+    status = 429
+
+    def __init__(self, seconds: int):
+        super().__init__(f"too many failed sign-ins: wait {seconds} seconds")
+        self.seconds = seconds
+
+
+def sign_in(username: str, password: str, *, address: str) -> User | None:
+    """Check a staff sign-in; returns the user, or None for wrong credentials.
+
+    Both outcomes are audit events on the system chain: ``staff_signed_in``, or
+    ``staff_signin_failed`` with the reason, the client address and the wait it triggers
+    (never the password). A failure counts towards the username's throttle.
+
+    Raises
+    ------
+    SignInThrottled
+        While the username must wait; the password is then not checked at all.
+    """
+    name = username.strip().lower()
+    wait = throttle.seconds_to_wait(name)
+    if wait:
+        raise SignInThrottled(wait)
+    user, reason = _check_credentials(name, password)
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        delay = throttle.note_failure(name)
+        record("staff_signin_failed", _attempted_name(name),
+               {"reason": reason, "address": address, "wait_seconds": delay},
+               actor="anonymous")
+        db.session.commit()
         return None
-    if not user.check_password(password) or not user.active:
-        return None
+    throttle.note_success(name)
     user.last_signed_in_at = utcnow()
-    record("staff_signed_in", user.username, {"role": user.role}, actor=user.username)
+    record("staff_signed_in", user.username, {"role": user.role, "address": address},
+           actor=user.username)
     db.session.commit()
     return user
 
 
+def _check_credentials(name: str, password: str) -> tuple[User | None, str]:
+    """The active user with these credentials, or None and why. The password hash is
+    checked even for unknown users so that timing does not reveal which usernames exist."""
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None, "unknown_user"
+    if not user.check_password(password):
+        return None, "wrong_password"
+    if not user.active:
+        return None, "inactive_account"
+    return user, ""
+
+
+def _attempted_name(name: str) -> str:
+    """What the audit log shows of a failed name: the name when it could be a username,
+    else a placeholder (people sometimes type their password into the username box)."""
+    return name if USERNAME.match(name) else "(not a valid username)"
+
+
+def sign_out(token: str | None, username: str) -> None:
+    """End this session on the server (commits)."""
+    revoke_staff_session(token)
+    record("staff_signed_out", username, {}, actor=username)
+    db.session.commit()
 
 
 _DUMMY: list[str] = []
@@ -160,3 +219,32 @@ def accept_invitation(token: str, username: str, password: str) -> User:
            actor=username)
     db.session.commit()
     return user
+
+
+SIGNIN_ACTIONS = ("staff_signed_in", "staff_signin_failed", "staff_signed_out")
+SIGNIN_PAGE_SIZE = 50
+
+
+@dataclass
+class SignInListing:
+    events: list[dict]
+    page: int
+    pages: int
+    total: int
+
+
+def staff_signin_events(*, failed_only: bool = False, page: int = 1) -> SignInListing:
+    """Sign-in events of the system audit chain, newest first, one page of them, each as
+    ``{seq, at, actor, action, subject, data}`` with ``data`` decoded."""
+    actions = ("staff_signin_failed",) if failed_only else SIGNIN_ACTIONS
+    query = select(AuditEvent).where(AuditEvent.chain == SYSTEM_CHAIN,
+                                     AuditEvent.action.in_(actions))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max((total + SIGNIN_PAGE_SIZE - 1) // SIGNIN_PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(query.order_by(AuditEvent.seq.desc())
+                              .offset((page - 1) * SIGNIN_PAGE_SIZE)
+                              .limit(SIGNIN_PAGE_SIZE)).all()
+    events = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
+               "subject": e.subject, "data": json.loads(e.data)} for e in rows]
+    return SignInListing(events, page, pages, total)

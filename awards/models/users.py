@@ -1,4 +1,4 @@
-"""Staff accounts and invitations (SPEC section 1)."""
+"""Staff accounts, their signed-in sessions and invitations (SPEC section 1)."""
 
 from __future__ import annotations
 
@@ -63,3 +63,21 @@ class Invitation(db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class StaffSession(db.Model):
+    """One signed-in browser of a staff member.
+
+    The session cookie carries a random token; only its SHA-256 is stored here. Each request
+    looks the row up, so signing out (``revoked_at``) ends the session on the server: a copy
+    of the cookie taken before stops working.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

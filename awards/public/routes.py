@@ -5,6 +5,7 @@ from ..access import public
 from ..extensions import db
 from ..i18n import LANGUAGES
 from ..models import Campaign
+from ..safe_urls import same_site_path
 from . import bp
 
 
@@ -28,10 +29,7 @@ def set_language():
     if form.validate_on_submit() and lang in LANGUAGES:
         session["lang"] = lang
         session.permanent = True
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("public.home")
-    return redirect(target, code=303)
+    return redirect(same_site_path(request.form.get("next"), url_for("public.home")), code=303)
 
 
 @bp.route("/healthz")
