@@ -14,7 +14,7 @@ from .campaign import (
 from .entries import Attachment, Entry, EntrySection, Pledge
 from .judging import Assignment, Conflict, Judge, Score, Scorecard, ScorecardRevision
 from .users import Invitation, User
-from .voting import Ballot, Household, SampledHousehold, VotingCode
+from .voting import Ballot, Household, InboxBallot, SampledHousehold, VotingCode
 
 __all__ = [
     "Assignment",
@@ -31,6 +31,7 @@ __all__ = [
     "Entry",
     "EntrySection",
     "Household",
+    "InboxBallot",
     "SampledHousehold",
     "Invitation",
     "Job",
