@@ -4,9 +4,10 @@ A vote burns its code and writes its ballot to ``ballot_inbox`` in one transacti
 PostgreSQL both rows then carry that transaction's id (``xmin``), and on any database the
 inbox's storage order is the order of arrival. The mixer cuts both links: in a transaction of
 its own it deletes a batch of inbox rows and inserts them into ``ballots`` in a random order,
-then removes the deleted rows for good (``VACUUM FULL`` of the inbox on PostgreSQL, which
-rewrites the table: a plain ``VACUUM`` frees the space but leaves the old bytes in the page;
-``secure_delete`` and a ``TRUNCATE`` checkpoint of the write-ahead log on SQLite).
+then removes the deleted rows for good: on PostgreSQL ``VACUUM FULL`` of the inbox (a plain
+``VACUUM`` frees the space but leaves the old bytes in the page), or ``TRUNCATE`` once the
+inbox is empty (a ``VACUUM`` must keep rows an older transaction may still see; a truncation
+does not); on SQLite ``secure_delete`` and a ``TRUNCATE`` checkpoint of the write-ahead log.
 
 While voting is open it works as a threshold pool mix (the "pool" of Mixmaster-style
 remailers): once the inbox holds ``2 × POOL`` ballots of a campaign, a random
@@ -148,13 +149,16 @@ def _move(connection, chosen: list[str]) -> int:
 
 
 def _scrub_inbox() -> None:
-    """Remove the deleted inbox rows from the database files, outside any transaction."""
+    """Remove the deleted inbox rows from the database files, outside the mixing transaction.
+
+    On PostgreSQL an empty inbox is truncated (a new, empty file at once), otherwise it is
+    rewritten by ``VACUUM FULL``, which has to keep a deleted row that an older transaction
+    may still see: such rows go at the next mix, or with the truncation at the close.
+    """
     engine = db.engine
     try:
         if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("SET lock_timeout = '5s'")
-                conn.exec_driver_sql("VACUUM FULL ballot_inbox")
+            _truncate_empty_inbox(engine) or _vacuum_inbox(engine)
         elif engine.dialect.name == "sqlite":
             raw = engine.raw_connection()
             try:
@@ -164,3 +168,23 @@ def _scrub_inbox() -> None:
     except Exception:  # the next mix scrubs again; the ballots are safely moved
         current_app.logger.exception("the ballot inbox could not be vacuumed; the next mix "
                                      "tries again")
+
+
+def _truncate_empty_inbox(engine) -> bool:
+    """``TRUNCATE`` the inbox when no campaign has a ballot in it (checked under an
+    exclusive lock, so no vote slips in between). Returns whether it did."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
+        conn.exec_driver_sql("LOCK TABLE ballot_inbox IN ACCESS EXCLUSIVE MODE")
+        if conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM ballot_inbox)").scalar():
+            conn.rollback()
+            return False
+        conn.exec_driver_sql("TRUNCATE ballot_inbox")
+        conn.commit()
+        return True
+
+
+def _vacuum_inbox(engine) -> None:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("SET lock_timeout = '5s'")
+        conn.exec_driver_sql("VACUUM FULL ballot_inbox")
