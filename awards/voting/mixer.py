@@ -54,6 +54,7 @@ def mix_after_vote(campaign_id: int) -> int:
     """
     try:
         if pending(campaign_id) < 2 * POOL:
+            _end_read()
             return 0
         return _mix(campaign_id, keep=POOL, wait=False)
     except Exception:  # the ballot is stored; mixing is retried by the next caller
@@ -61,6 +62,14 @@ def mix_after_vote(campaign_id: int) -> int:
         current_app.logger.exception("the ballot mixer failed; it runs again after the "
                                      "next vote and when voting closes")
         return 0
+
+
+def _end_read() -> None:
+    """End the transaction the inbox count opened (on SQLite it holds the write lock),
+    unless the caller has changes of its own in it."""
+    session = db.session
+    if not (session.new or session.dirty or session.deleted):
+        session.commit()
 
 
 def mix_everything(campaign_id: int) -> int:
