@@ -116,6 +116,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+@event.listens_for(Engine, "handle_error")
+def _drop_key_values(context):
+    """PostgreSQL names the offending value in an error's DETAIL ("Key (code_hmac)=(…)
+    already exists"); like ``hide_parameters``, no value of a statement reaches an
+    exception message or a log line (SPEC section 4)."""
+    original = context.original_exception
+    message = str(original)
+    if "\nDETAIL:" not in message or context.sqlalchemy_exception is None:
+        return None
+    plain = type(original)(message.split("\nDETAIL:")[0])
+    return type(context.sqlalchemy_exception)(context.statement, context.parameters, plain,
+                                              hide_parameters=True)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin_immediate(connection) -> None:
     """On SQLite every transaction takes the write lock when it begins. A transaction that

@@ -1,8 +1,10 @@
 """Configuration classes.
 
 Everything secret comes from the environment, never from the database:
-``SECRET_KEY`` signs sessions, ``AWARDS_CODE_PEPPER`` keys the HMAC of voting codes and
-``AWARDS_SIGNING_KEY`` encrypts each campaign's Ed25519 signing key.
+``SECRET_KEY`` signs sessions, ``AWARDS_CODE_PEPPER`` keys the HMAC of voting codes,
+``AWARDS_POINTER_KEY`` encrypts the pointer from a sampled household to its current code row
+(needed for reissue) and ``AWARDS_SIGNING_KEY`` encrypts each campaign's Ed25519 signing key.
+
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     CODE_PEPPER = os.environ.get("AWARDS_CODE_PEPPER")
     SIGNING_KEY_SECRET = os.environ.get("AWARDS_SIGNING_KEY")
+    POINTER_KEY = os.environ.get("AWARDS_POINTER_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Statement parameters (code digests, ballot ids, choices) never reach a log line or an
+    # exception message (SPEC section 4, secrecy against whoever holds the database).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True}
     REDIS_URL = os.environ.get("REDIS_URL")
     # Job queue: a SQLite file (default instance/job-queue.db) unless REDIS_URL is set.
     JOB_QUEUE_FILE = os.environ.get("AWARDS_JOB_QUEUE_FILE")
@@ -64,6 +69,7 @@ class DevelopmentConfig(Config):
     SECRET_KEY = Config.SECRET_KEY or "dev-only-secret-key-change-me"
     CODE_PEPPER = Config.CODE_PEPPER or "dev-only-code-pepper-change-me"
     SIGNING_KEY_SECRET = Config.SIGNING_KEY_SECRET or "dev-only-signing-key-change-me"
+    POINTER_KEY = Config.POINTER_KEY or "dev-only-pointer-key-change-me"
 
 
 class TestingConfig(DevelopmentConfig):
@@ -97,6 +103,7 @@ def check_production_secrets(config: dict) -> None:
             ("SECRET_KEY", "SECRET_KEY"),
             ("CODE_PEPPER", "AWARDS_CODE_PEPPER"),
             ("SIGNING_KEY_SECRET", "AWARDS_SIGNING_KEY"),
+            ("POINTER_KEY", "AWARDS_POINTER_KEY"),
         )
         if not config.get(key)
     ]

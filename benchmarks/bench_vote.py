@@ -66,6 +66,7 @@ def prepare(url: str, ballots: int) -> list[str]:
 def gunicorn(app_spec: str, port: int, url: str, workers: int, threads: int) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, AWARDS_CODE_PEPPER=PEPPER,
                SECRET_KEY="bench-secret", AWARDS_SIGNING_KEY="bench-signing",
+               AWARDS_POINTER_KEY="bench-pointer",
                AWARDS_ENV="production", AWARDS_SECURE_COOKIES="0")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread",

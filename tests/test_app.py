@@ -57,7 +57,7 @@ def test_production_refuses_to_start_without_secrets(monkeypatch, tmp_path):
 
     for name in ("SECRET_KEY", "CODE_PEPPER", "SIGNING_KEY_SECRET"):
         monkeypatch.setattr(config.ProductionConfig, name, None)
-    with pytest.raises(ConfigError, match="SECRET_KEY.*AWARDS_CODE_PEPPER.*AWARDS_SIGNING_KEY"):
+    with pytest.raises(ConfigError, match="SECRET_KEY.*AWARDS_CODE_PEPPER.*AWARDS_SIGNING_KEY.*AWARDS_POINTER_KEY"):
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
 
 
@@ -68,6 +68,7 @@ def test_production_starts_with_secrets(monkeypatch, tmp_path):
     monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "s" * 32)
     monkeypatch.setattr(config.ProductionConfig, "CODE_PEPPER", "p" * 32)
     monkeypatch.setattr(config.ProductionConfig, "SIGNING_KEY_SECRET", "k" * 32)
+    monkeypatch.setattr(config.ProductionConfig, "POINTER_KEY", "q" * 32)
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
 

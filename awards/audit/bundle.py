@@ -230,6 +230,9 @@ def config_document(campaign: Campaign, data) -> dict[str, Any]:
 def ballot_rows(campaign: Campaign) -> list[tuple[str, str, str, str, str]]:
     """``ballots.csv`` rows, sorted by ballot id in plain string order (not the database's
     collation)."""
+    from ..voting.mixer import mix_before_count
+
+    mix_before_count(campaign)  # SPEC 4: no ballot list before the inbox is mixed
     codes = {d.id: d.code for d in campaign.districts}
     rows = []
     for ballot_id, district_id, choices, channel, status in db.session.execute(

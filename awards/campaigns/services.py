@@ -352,6 +352,8 @@ def close_voting(campaign: Campaign) -> Campaign:
     campaign.voting_closes_at = now
     record("voting_closed", campaign.slug, {"at": now.isoformat()}, chain=campaign.slug)
     db.session.commit()
+    from ..voting.mixer import mix_everything
+    mix_everything(campaign.id)  # SPEC 4: whatever is left in the inbox moves at the close
     return campaign
 
 

@@ -15,7 +15,7 @@ from .entries import Attachment, Entry, EntrySection, Pledge
 from .judging import Assignment, Conflict, Judge, Score, Scorecard, ScorecardRevision
 from .users import Invitation, User
 from .vote_session import VoteSession
-from .voting import Ballot, Household, SampledHousehold, VotingCode
+from .voting import Ballot, Household, InboxBallot, SampledHousehold, VotingCode
 
 __all__ = [
     "Assignment",
@@ -32,6 +32,7 @@ __all__ = [
     "Entry",
     "EntrySection",
     "Household",
+    "InboxBallot",
     "SampledHousehold",
     "Invitation",
     "Job",

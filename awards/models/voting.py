@@ -1,16 +1,29 @@
 """Household frame, sample, one-time codes and ballots (SPEC sections 3 and 4).
 
-Ballot secrecy shapes these tables: a ballot row holds a random id, district, choices,
-channel, status and the day only; a code row holds its state, channel and the day only. Nothing
-links the two. On SQLite the ballot table is ``WITHOUT ROWID`` so that its storage order is the
-random id, not the casting order.
+Ballot secrecy shapes these tables (SPEC section 4, "Secrecy against whoever holds the
+database"): a ballot row holds a random id, district, choices, channel, status and the day
+only; a code row holds its state, channel and the day only, and no reference to its household
+(the household's current code is reachable only through ``SampledHousehold.code_pointer``,
+encrypted under a key from configuration). A vote puts its ballot in ``ballot_inbox``; the
+mixer (:mod:`awards.voting.mixer`) moves inbox ballots into ``ballots`` in shuffled batches in
+a transaction of its own, so neither ``xmin`` nor storage order ties a ballot to the code
+burned with it. On SQLite both ballot tables are ``WITHOUT ROWID``: no rowid counts arrivals.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -53,16 +66,19 @@ class SampledHousehold(db.Model):
     household_pk: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
+    # AES-GCM(pointer key, id of the household's current code row): nonce + ciphertext.
+    # Without the key a copy of the database cannot tell which code row is whose.
+    code_pointer: Mapped[bytes | None] = mapped_column(LargeBinary(64))
 
 
 class VotingCode(db.Model):
+    """Rows are inserted in a random order (ids and storage carry no household order)."""
+
     __tablename__ = "voting_codes"
-    __table_args__ = (Index("ix_voting_codes_household", "household_pk"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
-    household_pk: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
     # HMAC-SHA256(pepper, normalised code); the plaintext is never stored.
     code_hmac: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(8), default="issued")
@@ -82,6 +98,22 @@ class Ballot(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
     # Sorted department codes joined by ";"; empty for a spoilt paper return.
+    choices: Mapped[str] = mapped_column(String(400))
+    channel: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(8))
+    day: Mapped[date] = mapped_column(Date)
+
+
+class InboxBallot(db.Model):
+    """A ballot just cast, written in the same transaction as its code burn; the mixer moves
+    it to ``ballots`` and removes this row for good."""
+
+    __tablename__ = "ballot_inbox"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
     choices: Mapped[str] = mapped_column(String(400))
     channel: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(8))

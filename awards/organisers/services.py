@@ -42,6 +42,9 @@ def _count(statement) -> int:
 
 
 def campaign_counts(campaign: Campaign) -> CampaignCounts:
+    from ..voting.mixer import mix_before_count
+
+    mix_before_count(campaign)  # SPEC 4: counts come after the inbox is mixed
     cid = campaign.id
     codes = dict(db.session.execute(
         select(VotingCode.state, func.count()).where(VotingCode.campaign_id == cid)

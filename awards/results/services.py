@@ -172,7 +172,9 @@ def load_scoring_data(campaign: Campaign) -> ScoringData:
         No seed, a district without a population, or scores the engine cannot read.
     """
     from ..voting.ballots import eligible_departments
+    from ..voting.mixer import mix_before_count
 
+    mix_before_count(campaign)  # SPEC 4: no count before the inbox is mixed
     config = scoring_config(campaign)
     departments = sorted(d.code for d in eligible_departments(campaign))
     districts = [(d.code, d.households if d.households else d.frame_count)

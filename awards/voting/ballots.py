@@ -2,7 +2,10 @@
 
 Secrecy rules this module keeps: a ballot row holds a random id, district, choices,
 channel, status and the day only; nothing here logs a code or a choice; no audit event is
-written per ballot; paper ballots are inserted in a random order.
+written per ballot. A vote burns its code and writes its ballot to the inbox; the mixer
+(:mod:`.mixer`) moves it to the ballot table later, in a shuffled batch, in a transaction of
+its own, so that no transaction id or storage order links a ballot to its code. Counts mix
+the inbox first.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from ..campaigns.services import as_utc, voting_is_open
 from ..csvfile import CsvReader
 from ..exceptions import AwardsError, InvalidInput
 from ..extensions import db
-from ..models import Ballot, Campaign, Department, Entry, VotingCode
+from ..models import Ballot, Campaign, Department, Entry, InboxBallot, VotingCode
 from ..models.base import utctoday
 from .abuse import failed_guesses
 from .codes import CodeTypo, ballot_id, code_hmac, parse_code
 from .households import pepper
+from .mixer import mix_after_vote, mix_before_count, mix_everything
 
 _system_random = random.SystemRandom()
 PAPER_HEADER = ("code", "choices")
@@ -123,7 +127,8 @@ def find_open_code(code_text: str) -> tuple[Campaign, str]:
 
 def burn_code_and_store_ballot(campaign: Campaign, digest: str, choices: Sequence[str],
                                channel: str = "web", status: str = "valid") -> str:
-    """Use the code and store the ballot in one transaction (SPEC section 4).
+    """Use the code and put the ballot in the inbox in one transaction (SPEC section 4);
+    after the commit, the mixer runs when the inbox holds enough ballots.
 
     The conditional ``UPDATE … WHERE state = 'issued'`` lets exactly one of any number of
     simultaneous submissions through, on SQLite (one writer at a time) and PostgreSQL (the
@@ -156,15 +161,16 @@ def burn_code_and_store_ballot(campaign: Campaign, digest: str, choices: Sequenc
             db.session.rollback()
             raise CodeNotAccepted("this code cannot be used")
         receipt = ballot_id()
-        db.session.add(Ballot(id=receipt, campaign_id=campaign.id, district_id=district_id,
-                              choices=";".join(sorted(choices)), channel=channel,
-                              status=status, day=today))
+        db.session.add(InboxBallot(id=receipt, campaign_id=campaign.id,
+                                   district_id=district_id, choices=";".join(sorted(choices)),
+                                   channel=channel, status=status, day=today))
         db.session.commit()
     except AwardsError:
         raise
     except BaseException:
         db.session.rollback()
         raise
+    mix_after_vote(campaign.id)
     return receipt
 
 
@@ -175,11 +181,39 @@ def cast_web_ballot(campaign: Campaign, code_text: str, choices: Sequence[str]) 
     return burn_code_and_store_ballot(campaign, code_hmac(pepper(), code), picked)
 
 
-def find_receipt(text: str) -> Ballot | None:
-    """The ballot with this receipt id, or None. Raises ``BallotIdTypo`` when malformed."""
+@dataclass(frozen=True)
+class ReceiptStatus:
+    """What the public receipt check says: ``in_tally`` once the mixer has moved the ballot
+    to the ballot table, otherwise it is recorded and waiting in the inbox."""
+
+    in_tally: bool
+    spoilt: bool
+
+
+def find_receipt(text: str) -> ReceiptStatus | None:
+    """The state of the ballot with this receipt id, or None when there is none.
+
+    Raises
+    ------
+    BallotIdTypo
+        When the text is not a well-formed receipt number.
+    """
     from .codes import normalise_ballot_id
 
-    return db.session.get(Ballot, normalise_ballot_id(text))
+    receipt = normalise_ballot_id(text)
+    ballot = db.session.get(Ballot, receipt)
+    if ballot is None:
+        waiting = db.session.get(InboxBallot, receipt)
+        if waiting is None:
+            return None
+        campaign_id = waiting.campaign_id
+        if voting_is_open(db.session.get(Campaign, campaign_id)):
+            return ReceiptStatus(in_tally=False, spoilt=waiting.status == "spoilt")
+        mix_everything(campaign_id)  # voting is closed: nothing waits any more
+        ballot = db.session.get(Ballot, receipt)
+        if ballot is None:
+            return ReceiptStatus(in_tally=False, spoilt=False)
+    return ReceiptStatus(in_tally=True, spoilt=ballot.status == "spoilt")
 
 
 # --------------------------------------------------------------------------- paper
@@ -226,6 +260,7 @@ def import_paper_ballots(campaign: Campaign, stream: BinaryIO, *, dry_run: bool 
            {"valid": summary.valid, "spoilt": summary.spoilt,
             "per_district": dict(sorted(summary.per_district.items()))}, chain=campaign.slug)
     db.session.commit()
+    mix_after_vote(campaign.id)
     return summary
 
 
@@ -285,10 +320,11 @@ def _code_states(campaign: Campaign, digests: list[str]) -> dict[str, tuple[str,
 
 
 def _store_paper(campaign: Campaign, rows) -> None:
+    """Burn the codes (in digest order) and put the ballots in the inbox (in an independent
+    random order): the file's order survives nowhere, and neither does a pairing of a code
+    row's new storage place with its ballot's."""
     today = utctoday()
-    order = list(rows)
-    _system_random.shuffle(order)  # the file's order must not survive in storage
-    for line, digest, district_id, choices, status in order:
+    for line, digest, _district_id, _choices, _status in sorted(rows, key=lambda r: r[1]):
         burned = db.session.execute(
             update(VotingCode)
             .where(VotingCode.code_hmac == digest, VotingCode.state == "issued")
@@ -299,18 +335,24 @@ def _store_paper(campaign: Campaign, rows) -> None:
             raise InvalidInput("a code was used while the file was imported; nothing was "
                                "imported, please run the import again", [(line, "code used "
                                                                           "meanwhile")])
-        db.session.add(Ballot(id=ballot_id(), campaign_id=campaign.id,
-                              district_id=district_id, choices=";".join(choices),
-                              channel="paper", status=status, day=today))
+    order = list(rows)
+    _system_random.shuffle(order)
+    db.session.add_all(InboxBallot(id=ballot_id(), campaign_id=campaign.id,
+                                   district_id=district_id, choices=";".join(choices),
+                                   channel="paper", status=status, day=today)
+                       for _line, _digest, district_id, choices, status in order)
     db.session.flush()
 
 
 def turnout(campaign: Campaign) -> dict:
-    """Returns per district (banded while voting is open, never below 10) and channels."""
-    rows = db.session.execute(
-        select(Ballot.district_id, Ballot.channel, func.count())
-        .where(Ballot.campaign_id == campaign.id)
-        .group_by(Ballot.district_id, Ballot.channel)).all()
+    """Returns per district (banded while voting is open, never below 10) and channels,
+    counting the ballots still in the inbox (mixed first: all of them once voting is
+    closed)."""
+    mix_before_count(campaign)
+    rows = [row for model in (Ballot, InboxBallot) for row in db.session.execute(
+        select(model.district_id, model.channel, func.count())
+        .where(model.campaign_id == campaign.id)
+        .group_by(model.district_id, model.channel)).all()]
     per_district: dict[int, int] = {}
     channels = {"web": 0, "paper": 0}
     for district_id, channel, count in rows:

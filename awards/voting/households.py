@@ -7,13 +7,14 @@ audit event.
 
 from __future__ import annotations
 
+import random
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, text, update
 
 from ..audit.service import record
 from ..campaigns.services import lock_campaign, refuse
@@ -23,10 +24,12 @@ from ..models import AuditEvent, Campaign, District, Household, SampledHousehold
 from ..models.base import utcnow, utctoday
 from .codes import code_hmac, codes_commitment, generate_code
 from .frame import FrameError, FrameRow, digest_frames, parse_frame
+from .pointers import configured_pointer_key, open_pointer, pointer_cipher, seal_pointer
 from .sampling import SamplingError, draw_sample, validate_seed
 
 Progress = Callable[[int], None]
 BATCH = 20_000
+_system_random = random.SystemRandom()  # draws from os.urandom, as ``secrets`` does
 
 
 def pepper() -> bytes:
@@ -269,6 +272,7 @@ def issue_codes(campaign: Campaign, deliver: Deliver,
         raise LifecycleError("codes have already been issued; use 'codes reissue' for a "
                              "lost letter")
     key = pepper()
+    cipher = pointer_cipher(configured_pointer_key(current_app.config))
     codes = {d.id: d.code for d in campaign.districts}
     households = db.session.execute(
         select(Household.id, Household.household_id, Household.district_id, Household.address)
@@ -278,24 +282,21 @@ def issue_codes(campaign: Campaign, deliver: Deliver,
     ).all()
     today = utctoday()
     letters: list[IssuedLetter] = []
-    rows: list[dict] = []
-    seen: set[str] = set()
+    owners: dict[str, int] = {}  # code HMAC -> household primary key, in memory only
     for household in households:
         code = generate_code()
         digest = code_hmac(key, code)
-        while digest in seen:  # 65 random bits: a collision is practically impossible
+        while digest in owners:  # 65 random bits: a collision is practically impossible
             code = generate_code()
             digest = code_hmac(key, code)
-        seen.add(digest)
-        rows.append({"campaign_id": campaign.id, "district_id": household.district_id,
-                     "household_pk": household.id, "code_hmac": digest, "state": "issued",
-                     "channel": None, "day": today})
+        owners[digest] = household.id
         letters.append(IssuedLetter(household.household_id, codes[household.district_id],
                                     code, household.address))
         if progress and len(letters) % 1000 == 0:
             progress(len(letters))
-    for start in range(0, len(rows), BATCH):
-        db.session.execute(VotingCode.__table__.insert(), rows[start:start + BATCH])
+    _insert_codes_shuffled(campaign, owners, {h.id: h.district_id for h in households}, today)
+    _write_pointers(campaign, cipher, owners)
+    seen = owners.keys()
     per_district: dict[str, int] = dict.fromkeys(sorted(codes.values()), 0)
     for letter in letters:
         per_district[letter.district] += 1
@@ -314,6 +315,50 @@ def issue_codes(campaign: Campaign, deliver: Deliver,
     return letters
 
 
+def _insert_codes_shuffled(campaign: Campaign, owners: dict[str, int],
+                           districts: dict[int, int], today) -> None:
+    """Insert the code rows in a random order (``secrets``-based), so that neither their ids
+    nor their storage order follows the household order of the frame (SPEC section 4,
+    secrecy against whoever holds the database)."""
+    rows = [{"campaign_id": campaign.id, "district_id": districts[household_pk],
+             "code_hmac": digest, "state": "issued", "channel": None, "day": today}
+            for digest, household_pk in owners.items()]
+    _system_random.shuffle(rows)
+    for start in range(0, len(rows), BATCH):
+        db.session.execute(VotingCode.__table__.insert(), rows[start:start + BATCH])
+
+
+def _write_pointers(campaign: Campaign, cipher, owners: dict[str, int]) -> None:
+    """Seal each household's pointer to its code row; rows are written in household order,
+    which is no secret, and never in the shuffled order of the code rows."""
+    ids = dict(db.session.execute(select(VotingCode.code_hmac, VotingCode.id).where(
+        VotingCode.campaign_id == campaign.id)).all())
+    pointers = sorted((household_pk, seal_pointer(cipher, campaign.id, household_pk,
+                                                  ids[digest]))
+                      for digest, household_pk in owners.items())
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        for start in range(0, len(pointers), BATCH):
+            chunk = pointers[start:start + BATCH]
+            connection.execute(text(
+                "UPDATE sampled_households AS s SET code_pointer = v.pointer "
+                "FROM unnest(CAST(:pks AS integer[]), CAST(:pointers AS bytea[])) "
+                "AS v(pk, pointer) WHERE s.household_pk = v.pk"),
+                {"pks": [pk for pk, _p in chunk], "pointers": [p for _pk, p in chunk]})
+        return
+    connection.execute(
+        update(SampledHousehold).where(SampledHousehold.household_pk == bindparam("pk"))
+        .values(code_pointer=bindparam("pointer")),
+        [{"pk": pk, "pointer": pointer} for pk, pointer in pointers])
+
+
+def _current_code_id(campaign: Campaign, sampled: SampledHousehold) -> int:
+    if sampled.code_pointer is None:
+        raise LifecycleError("codes have not been issued for this household yet")
+    cipher = pointer_cipher(configured_pointer_key(current_app.config))
+    return open_pointer(cipher, campaign.id, sampled.household_pk, sampled.code_pointer)
+
+
 def reissue_code(campaign: Campaign, household_id: str, deliver: Deliver) -> IssuedLetter:
     """Void the household's unused code and issue a new one, atomically.
 
@@ -326,7 +371,11 @@ def reissue_code(campaign: Campaign, household_id: str, deliver: Deliver) -> Iss
     """
     household = db.session.scalar(select(Household).where(
         Household.campaign_id == campaign.id, Household.household_id == household_id))
-    if household is None or db.session.get(SampledHousehold, household.id) is None:
+    # Locked: two reissues of one letter run one after the other, the second reading the
+    # pointer the first rewrote.
+    sampled = household and db.session.get(SampledHousehold, household.id,
+                                           with_for_update=True, populate_existing=True)
+    if household is None or sampled is None:
         raise NotFound(f"no sampled household '{household_id}' in '{campaign.slug}'")
     if campaign.state not in ("draft", "entries_open", "entries_closed", "adjudication"):
         raise refuse(campaign, "code reissue", "the vote is over; codes can no longer be "
@@ -334,7 +383,8 @@ def reissue_code(campaign: Campaign, household_id: str, deliver: Deliver) -> Iss
     today = utctoday()
     voided = db.session.execute(
         update(VotingCode)
-        .where(VotingCode.household_pk == household.id, VotingCode.state == "issued")
+        .where(VotingCode.id == _current_code_id(campaign, sampled),
+               VotingCode.campaign_id == campaign.id, VotingCode.state == "issued")
         .values(state="void", day=today)
     ).rowcount
     if voided != 1:
@@ -342,9 +392,13 @@ def reissue_code(campaign: Campaign, household_id: str, deliver: Deliver) -> Iss
         raise LifecycleError("this household's code has already been used; it cannot be "
                              "reissued")
     code = generate_code()
-    db.session.add(VotingCode(campaign_id=campaign.id, district_id=household.district_id,
-                              household_pk=household.id, code_hmac=code_hmac(pepper(), code),
-                              state="issued", day=today))
+    fresh = VotingCode(campaign_id=campaign.id, district_id=household.district_id,
+                       code_hmac=code_hmac(pepper(), code), state="issued", day=today)
+    db.session.add(fresh)
+    db.session.flush()
+    sampled.code_pointer = seal_pointer(
+        pointer_cipher(configured_pointer_key(current_app.config)), campaign.id,
+        household.id, fresh.id)
     district = db.session.get(District, household.district_id)
     _refresh_commitment(campaign)
     record("code_reissued", campaign.slug, {"district": district.code,

@@ -195,7 +195,8 @@ def receipt():
 @public
 @limiter.limit("30/minute", methods=["POST"])
 def check_receipt():
-    """Anyone can check that a ballot is in the tally (POST, so ids stay out of logs)."""
+    """Anyone can check that a ballot is recorded, and in the tally once mixed (POST, so
+    ids stay out of logs)."""
     form = ReceiptForm()
     result = None
     status = 200
@@ -208,7 +209,8 @@ def check_receipt():
             status = 422
         else:
             result = {"found": found is not None,
-                      "spoilt": found is not None and found.status == "spoilt",
+                      "in_tally": found is not None and found.in_tally,
+                      "spoilt": found is not None and found.spoilt,
                       "number": "-".join((form.ballot.data or "").upper().replace("-", "")
                                          .replace(" ", "")[i:i + 4] for i in range(0, 16, 4))}
     return render_template("voting/check_receipt.html", form=form, result=result), status

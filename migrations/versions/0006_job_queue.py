@@ -6,7 +6,7 @@ again from its row alone (``params``), count its attempts, fence a worker that l
 (``lease_token``) and detect a worker that stopped (``heartbeat_at`` older than the lease).
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-24 10:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0002'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from awards.extensions import db
-from awards.models import Ballot
+from awards.models import Ballot, InboxBallot
 from awards.voting.codes import format_code
 
 from .helpers import (
@@ -29,9 +29,11 @@ from .helpers import (
 pytestmark = pytest.mark.browser
 
 
-def stored_ballot(receipt: str) -> Ballot:
+def stored_ballot(receipt: str) -> Ballot | InboxBallot:
+    """The ballot in the tally, or in the inbox waiting for the mixer."""
     db.session.expire_all()
-    ballot = db.session.scalar(select(Ballot).where(Ballot.id == receipt.replace("-", "")))
+    number = receipt.replace("-", "")
+    ballot = db.session.get(Ballot, number) or db.session.get(InboxBallot, number)
     assert ballot is not None, f"no ballot stored under the receipt {receipt}"
     return ballot
 

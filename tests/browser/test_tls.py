@@ -28,6 +28,7 @@ SECRETS = {
     "SECRET_KEY": "tls-test-secret-key-0123456789abcdef",
     "AWARDS_CODE_PEPPER": "tls-test-code-pepper-0123456789abcdef",
     "AWARDS_SIGNING_KEY": "tls-test-signing-key-0123456789abcdef",
+    "AWARDS_POINTER_KEY": "tls-test-pointer-key-0123456789abcdef",
 }
 
 

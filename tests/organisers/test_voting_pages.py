@@ -7,11 +7,11 @@ import io
 from sqlalchemy import func, select
 
 from awards.extensions import db
-from awards.models import Ballot, Household, Job, VotingCode
+from awards.models import Household, Job, VotingCode
 from awards.voting.codes import format_code
 
 from ..conftest import PASSWORD
-from ..voting.conftest import SEED, frame_csv
+from ..voting.conftest import SEED, frame_csv, stored_ballots
 
 
 def signed_in(client, organiser):
@@ -118,13 +118,13 @@ def test_paper_upload_page(client, organiser, open_campaign, letters):
                       {"returns": (io.BytesIO(body.encode()), "r.csv")},
                       content_type="multipart/form-data")
     assert bad.status_code == 422 and "line 3" in bad.get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+    assert stored_ballots() == 0
     body = f"code,choices\n{format_code(letters[0].code)},A;B\n{letters[1].code},\n"
     good = client.post("/organiser/c/csea-test/turnout/paper",
                        {"returns": (io.BytesIO(body.encode()), "r.csv")},
                        content_type="multipart/form-data")
     assert good.status_code == 200
-    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 2
+    assert stored_ballots() == 2
 
 
 def test_auditor_sees_but_cannot_act(client, make_user, campaign):

@@ -24,6 +24,17 @@ def frame_csv(sizes: dict[str, int] = FRAME_SIZES) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def stored_ballots() -> int:
+    """Ballots stored, in the tally or still in the inbox waiting for the mixer."""
+    from sqlalchemy import func, select
+
+    from awards.extensions import db
+    from awards.models import Ballot, InboxBallot
+
+    return sum(db.session.scalar(select(func.count()).select_from(model))
+               for model in (Ballot, InboxBallot))
+
+
 @pytest.fixture
 def config_text() -> str:
     """The campaign competes without entries, so every department is on the ballot."""

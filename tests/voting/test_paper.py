@@ -10,6 +10,8 @@ from awards.models import Ballot, VotingCode
 from awards.voting.ballots import CodeNotAccepted, cast_web_ballot
 from awards.voting.codes import format_code, generate_code
 
+from .conftest import stored_ballots
+
 
 def write(tmp_path, lines):
     path = tmp_path / "returns.csv"
@@ -22,12 +24,14 @@ def run(runner, path, *extra):
 
 
 def state():
-    return (db.session.scalar(select(func.count()).select_from(Ballot)),
+    return (stored_ballots(),
             dict(db.session.execute(select(VotingCode.state, func.count())
                                     .group_by(VotingCode.state)).all()))
 
 
 def test_good_file_is_counted_with_spoilt_returns(open_campaign, letters, runner, tmp_path):
+    from awards.campaigns.services import close_voting
+
     path = write(tmp_path, [f"{format_code(letters[0].code)},A;B",
                             f"{letters[1].code.lower()},C",
                             f"{letters[2].code},",            # blank: spoilt
@@ -35,6 +39,7 @@ def test_good_file_is_counted_with_spoilt_returns(open_campaign, letters, runner
     result = run(runner, path)
     assert result.exit_code == 0, result.stderr
     assert "imported 4 paper returns (2 valid, 2 spoilt)" in result.stderr
+    close_voting(open_campaign)
     rows = db.session.execute(select(Ballot.choices, Ballot.status, Ballot.channel)).all()
     assert sorted(rows) == [("", "spoilt", "paper"), ("", "spoilt", "paper"),
                             ("A;B", "valid", "paper"), ("C", "valid", "paper")]
