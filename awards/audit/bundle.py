@@ -73,7 +73,7 @@ from ..models import AuditEvent, Ballot, Campaign, ResultVersion, VotingCode
 from .chain import GENESIS, canonical_json
 from .service import chain_events, event_as_dict
 
-SPEC_VERSION = "awards-scoring/1"
+SPEC_VERSION = "awards-scoring/2"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 LISTED_FILES = ("config.json", "districts.csv", "sample.json", "ballots.csv", "codes.csv",
