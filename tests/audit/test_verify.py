@@ -313,3 +313,26 @@ def test_figures_do_not_depend_on_numpys_generator(worked_bundle, monkeypatch):
     assert verify_bundle(worked_bundle.zip(), worked_bundle.public_key) == []
     results = compute_results(example_public(), example_scores(), example_config())
     assert results["public"]["departments"][0]["p_best_public_image"] == 0.8935
+
+
+def test_zscore_of_a_judge_with_equal_scores_is_zero_in_the_verifier():
+    """Five equal floats whose computed sd is 7.1e-15: the verifier, like the engine,
+    decides "all equal" on the values (SPEC 6.4)."""
+    import numpy as np
+
+    from awards.scoring import JudgeScore
+    from awards.scoring.judges import judge_scores
+
+    noisy = 100 * 7 / 11
+    assert np.full(5, noisy).std() > 0
+    varied = {"A": 60.0, "B": 80.0, "C": 70.0, "D": 90.0, "E": 50.0}
+    rows = [("J1", d, y) for d, y in varied.items()] + [("J9", d, noisy) for d in varied]
+    scores, effects, _means = verify.judge_method_scores(rows, list(varied), "zscore",
+                                                         "preliminary", 2)
+    pooled = np.array(list(varied.values()) + [noisy] * 5)
+    expected = [pooled.mean() + pooled.std() * (y - 70) / np.sqrt(200) / 2
+                for y in varied.values()]
+    assert scores == pytest.approx(expected, rel=1e-12) and effects == {}
+    engine = judge_scores([JudgeScore("preliminary", j, d, y) for j, d, y in rows],
+                          list(varied), "zscore")
+    assert scores == pytest.approx(engine.scores.tolist(), rel=1e-12)
