@@ -113,3 +113,21 @@ def test_module_form_runs_in_the_project(worked_bundle, tmp_path):
                               capture_output=True, text=True, cwd=root, timeout=120,
                               check=False)
     assert unpinned.returncode == 3 and unpinned.stdout.startswith("KEY NOT PINNED")
+
+
+def test_module_form_runs_with_numpy_alone(numpy_only_python, worked_bundle, tmp_path):
+    """``python -m awards.audit.verify`` from a checkout, in an environment holding only
+    numpy: importing the ``awards`` package must not need Flask or SQLAlchemy."""
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(worked_bundle.zip())
+    root = Path(verify.__file__).resolve().parents[2]
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1",
+           "PYTHONPATH": str(root)}
+    command = [str(numpy_only_python), "-m", "awards.audit.verify", str(bundle)]
+    pinned = subprocess.run([*command, "--public-key", worked_bundle.public_key],
+                            capture_output=True, text=True, cwd=tmp_path, env=env,
+                            timeout=120, check=False)
+    assert (pinned.returncode, pinned.stdout) == (0, "VERIFIED\n"), pinned.stderr
+    unpinned = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env,
+                              timeout=120, check=False)
+    assert unpinned.returncode == 3 and unpinned.stdout.startswith("KEY NOT PINNED")
