@@ -45,6 +45,7 @@ CHUNK_VALUES = 1 << 20          # stream values per chunk (8 MB of uint64)
 # Largest m·n·k of one matrix product: OpenBLAS runs smaller products on one thread, and a
 # threaded product of this size spins on busy cores for far longer than it computes.
 PRODUCT_LIMIT = 1 << 18
+SEGMENT_VALUES = 1 << 16        # a wide replicate is drawn in segments of this many values
 EXACT_FLOAT32 = 1 << 24         # whole numbers below this are exact in float32
 RANK_LOW_PERCENT = 2.5
 RANK_HIGH_PERCENT = 97.5
@@ -157,39 +158,44 @@ def draw_plan(tally: PublicTally) -> DrawPlan:
 
 
 class ChunkCounter:
-    """Turns blocks of stream values into ``x_hd``, for up to ``rows`` replicates at a time.
+    """Turns the stream into ``x_hd``, for up to ``rows`` replicates at a time.
 
-    Holds the buffer of the picked patterns, so that a run allocates it once (``8 · rows ·
-    R`` bytes).
+    Holds the buffer of the picked patterns, so that a run allocates it once. A chunk of
+    several replicates is drawn as one ``(rows, R)`` block; a single replicate wider than
+    :data:`SEGMENT_VALUES` (large ``R``) is drawn and counted in consecutive segments of
+    its columns, so that every pass over the values stays in the processor's cache (the
+    stream is consumed in the same order either way).
     """
 
     def __init__(self, plan: DrawPlan, rows: int) -> None:
         self.plan = plan
-        self.keys = np.empty((rows, plan.width), dtype=np.intp)
+        self.segmented = rows == 1 and plan.width > SEGMENT_VALUES
+        size = SEGMENT_VALUES if self.segmented else rows * plan.width
+        self.keys = np.empty(size, dtype=np.intp)
 
-    def positions(self, values: np.ndarray) -> np.ndarray:
+    def positions(self, values: np.ndarray, columns: slice = slice(None)) -> np.ndarray:
         """Picked ballot positions (SPEC 6.9), numbered across the districts.
 
         ``i = ((x >> 32) · r_h) >> 32`` within the district, plus the district's first
-        position; computed in place on ``values`` (a writable ``uint64`` array of shape
-        (replicates, R)) with exact integer operations: ``(x >> 32) · r_h < 2^64`` for any
-        ``r_h < 2^32``.
+        position; computed in place on ``values`` (a writable ``uint64`` array whose last
+        axis holds the replicate's ``columns``) with exact integer operations:
+        ``(x >> 32) · r_h < 2^64`` for any ``r_h < 2^32``.
 
         Returns
         -------
-        ndarray of intp, shape (replicates, R)
+        ndarray of intp, same shape as ``values``
             A view of ``values``.
         """
         np.right_shift(values, _HIGH, out=values)
-        np.multiply(values, self.plan.column_size, out=values)
+        np.multiply(values, self.plan.column_size[columns], out=values)
         np.right_shift(values, _HIGH, out=values)
-        np.add(values, self.plan.column_start, out=values)
+        np.add(values, self.plan.column_start[columns], out=values)
         return values.view(np.intp)
 
     def pattern_counts(self, values: np.ndarray) -> np.ndarray:
         """Times each pattern was picked in each replicate; shape (replicates, P)."""
         patterns = self.plan.patterns
-        keys = self.keys[:len(values)]
+        keys = self.keys[:values.size].reshape(values.shape)
         # mode="clip" lets take write straight into the buffer (positions are in range).
         np.take(self.plan.pattern_of, self.positions(values), out=keys, mode="clip")
         counts = np.empty((len(values), patterns), dtype=np.intp)
@@ -197,14 +203,37 @@ class ChunkCounter:
             row[:] = np.bincount(picked, minlength=patterns)
         return counts
 
-    def counts(self, values: np.ndarray, out: np.ndarray) -> None:
-        """``x_hd`` of each replicate of ``values``, written into ``out[:, h, :]``.
+    def segmented_counts(self, stream: np.random.PCG64) -> np.ndarray:
+        """Pattern counts of one replicate, drawn segment by segment; shape (1, P)."""
+        plan = self.plan
+        counts = np.zeros(plan.patterns, dtype=np.intp)
+        for first in range(0, plan.width, SEGMENT_VALUES):
+            columns = slice(first, min(plan.width, first + SEGMENT_VALUES))
+            values = stream.random_raw(columns.stop - first)
+            keys = self.keys[:len(values)]
+            np.take(plan.pattern_of, self.positions(values, columns), out=keys, mode="clip")
+            # The segment's values pick among all ballots of the districts it touches.
+            last = columns.stop - 1
+            low = plan.pattern_of[plan.column_start[first]]
+            high = plan.pattern_of[plan.column_start[last] + plan.column_size[last] - 1] + 1
+            keys -= low
+            counts[low:high] += np.bincount(keys, minlength=high - low)
+        return counts[None, :]
+
+    def fill(self, stream: np.random.PCG64, replicates: int, out: np.ndarray) -> None:
+        """Draw the next ``replicates`` replicates and write their ``x_hd`` into
+        ``out[:, h, :]``.
 
         One small matrix product per district and band of replicates (see
         :data:`PRODUCT_LIMIT`); the sums are of whole numbers below ``2^24`` in float32,
         or made in float64, so they are exact.
         """
-        picked = self.pattern_counts(values)
+        if self.segmented:
+            picked = self.segmented_counts(stream)
+        else:
+            width = self.plan.width
+            picked = self.pattern_counts(
+                stream.random_raw(replicates * width).reshape(replicates, width))
         for h, block, matrix in zip(self.plan.drawn, self.plan.blocks, self.plan.incidence):
             part = picked[:, block].astype(matrix.dtype)
             rows = max(1, PRODUCT_LIMIT // matrix.size)
@@ -242,8 +271,7 @@ def replicate_counts(
         size = min(step, replicates - start)
         counts = np.zeros((size, *shape))
         if counter is not None:
-            counter.counts(stream.random_raw(size * plan.width).reshape(size, plan.width),
-                           counts)
+            counter.fill(stream, size, counts)
         yield counts
 
 

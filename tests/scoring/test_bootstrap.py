@@ -205,3 +205,18 @@ def test_no_valid_ballots_draws_nothing():
     public = PublicInputs([District("AA", 10)], ["A", "B"], {})
     counts = np.concatenate(list(replicate_counts(tally_public(public), 5, SEED)))
     assert counts.shape == (5, 1, 2) and not counts.any()
+
+
+@pytest.mark.parametrize("segment", [1, 2, 5, 13])
+def test_wide_replicates_drawn_in_segments_equal_the_literal_loop(monkeypatch, segment):
+    """One replicate wider than SEGMENT_VALUES is drawn in column segments that start and
+    end inside districts, across several districts, or exactly on their edges."""
+    import awards.scoring.bootstrap as bootstrap
+
+    public = awkward_public({"AA": 9, "BB": 2, "CC": 0, "DD": 14, "EE": 1})
+    monkeypatch.setattr(bootstrap, "CHUNK_VALUES", 10)        # one replicate a chunk
+    monkeypatch.setattr(bootstrap, "SEGMENT_VALUES", segment)
+    tally = tally_public(public)
+    assert bootstrap.ChunkCounter(bootstrap.draw_plan(tally), 1).segmented
+    counts = np.concatenate(list(bootstrap.replicate_counts(tally, 6, SEED)))
+    assert np.array_equal(counts, literal_counts(public, 6, SEED))
