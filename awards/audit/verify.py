@@ -1400,9 +1400,9 @@ def check_bundle(source: str | bytes, public_key: str | None = None
 def other_spec(manifest: Any) -> str | None:
     """The refusal when ``manifest.json`` names another scoring spec version (else None).
 
-    The figures of another version come from other formulas (the bootstrap of
-    ``awards-scoring/1`` drew from ``Generator.multinomial``), so recomputing them here
-    would only list every bootstrap figure as a discrepancy.
+    The figures of another version come from other formulas (the first version's
+    bootstrap drew from ``Generator.multinomial``), so recomputing them here would only
+    list every bootstrap figure as a discrepancy.
     """
     if not isinstance(manifest, dict) or "spec" not in manifest:
         return None

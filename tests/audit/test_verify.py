@@ -235,20 +235,20 @@ def test_command_line_lists_discrepancies_and_exits_1(worked_bundle, tmp_path, c
 
 
 def test_a_bundle_of_another_spec_version_is_refused(worked_bundle, tmp_path, capsys):
-    """A genuine, correctly signed bundle of awards-scoring/1 (other bootstrap) is refused
+    """A correctly signed bundle of another spec version (other formulas) is refused
     in one clear line, not answered with a list of bootstrap discrepancies."""
     from .test_verify_mutations import rezip, signed_parts
 
     manifest = signed_parts(worked_bundle)["manifest.json"].replace(
-        b'"spec": "awards-scoring/2"', b'"spec": "awards-scoring/1"')
-    assert b"awards-scoring/1" in manifest
+        b'"spec": "awards-scoring/2"', b'"spec": "awards-scoring/3"')
+    assert b"awards-scoring/3" in manifest
     signature = worked_bundle.key.sign(manifest).hex().encode()
     path = tmp_path / "old.zip"
     path.write_bytes(rezip(worked_bundle.zip(), {"manifest.json": manifest,
                                                  "manifest.sig": signature}))
     assert verify.main([str(path), "--public-key", worked_bundle.public_key]) == 1
     assert capsys.readouterr().out == (
-        "manifest.json: the bundle was made under scoring spec 'awards-scoring/1'; this "
+        "manifest.json: the bundle was made under scoring spec 'awards-scoring/3'; this "
         "verifier checks 'awards-scoring/2' only and refuses other versions: use the "
         "verifier of that version\n")
 
