@@ -30,6 +30,7 @@ import argparse
 import base64
 import csv
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -198,6 +199,8 @@ def run(url: str, sizes: list[int], bootstrap: int, repeat: int) -> None:
         print(f"\n{'ballots':>10} {'load':>9} {'engine':>9} {'total':>9}")
         for size, t in results.items():
             print(f"{size:>10,} {t['load']:>8.2f}s {t['engine']:>8.2f}s {t['total']:>8.2f}s")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak memory (maximum resident size of this process): {peak:.0f} MB")
         db.session.remove()
         db.engine.dispose()
 

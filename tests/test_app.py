@@ -18,15 +18,15 @@ def test_route_without_access_rule_stops_start(app):
 
 
 def test_factory_refuses_to_start_with_an_undeclared_route(monkeypatch, tmp_path):
-    import awards
+    from awards import factory
 
-    original = awards.register_blueprints
+    original = factory.register_blueprints
 
     def with_bad_route(app: Flask) -> None:
         original(app)
         app.add_url_rule("/leak", "leak", lambda: "secret")
 
-    monkeypatch.setattr(awards, "register_blueprints", with_bad_route)
+    monkeypatch.setattr(factory, "register_blueprints", with_bad_route)
     with pytest.raises(MissingAccessRule, match="leak"):
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
 

@@ -73,7 +73,7 @@ from ..models import AuditEvent, Ballot, Campaign, ResultVersion, VotingCode
 from .chain import GENESIS, canonical_json
 from .service import event_as_dict, published_chain_events
 
-SPEC_VERSION = "awards-scoring/1"
+SPEC_VERSION = "awards-scoring/2"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 LISTED_FILES = ("config.json", "districts.csv", "sample.json", "ballots.csv", "codes.csv",

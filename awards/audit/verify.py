@@ -1,4 +1,4 @@
-"""Offline verifier of an audit bundle (SPEC section 7, spec version ``awards-scoring/1``).
+"""Offline verifier of an audit bundle (SPEC section 7, spec version ``awards-scoring/2``).
 
 Usage::
 
@@ -8,10 +8,15 @@ Usage::
 This file depends only on the Python standard library and numpy: it imports nothing from
 the ``awards`` package and no cryptography library, so an auditor can copy it alone into an
 environment holding just numpy. It prints ``VERIFIED`` and exits 0, or prints every
-discrepancy on its own line (each starting with the file it concerns) and exits 1. Without
-``--public-key`` it also prints, on stderr, the key from ``manifest.json`` it checked the
-signature with and asks the reader to compare it with the key the campaign published: a
-bundle changed and re-signed with another key verifies against its own manifest.
+discrepancy on its own line (each starting with the file it concerns) and exits 1.
+
+The public key must come from outside the bundle (the campaign's verification page or its
+published notice): whoever can change a bundle can also re-sign it with a key of their own
+and put that key in ``manifest.json``. Without ``--public-key`` the verifier still checks
+everything against the manifest's key, prints the discrepancies if any, then says on stdout
+that the key was not pinned (line starting ``KEY NOT PINNED``) and exits 3 (1 when there
+were discrepancies), never 0. A bundle of another scoring spec version is refused with one
+line and exit status 1.
 
 What it checks
 --------------
@@ -22,7 +27,7 @@ What it checks
 2. **Signature.** ``manifest.sig`` holds the Ed25519 signature (RFC 8032, implemented below
    in pure Python) over the exact bytes of ``manifest.json``, as 128 lowercase hex
    characters. The public key is the raw 32-byte key as 64 hex characters: taken from
-   ``--public-key`` (the key shown on the campaign's public pages; recommended) or else from
+   ``--public-key`` (the key shown on the campaign's public pages) or else, unpinned, from
    ``manifest.json``. It must also equal the key recorded in the audit log at publication.
 3. **Audit log.** The hash chain ``hash = SHA256_hex(prev + canonical_json(event))`` from
    64 zeros, consecutive ``seq`` from 1, ending where the manifest says; the first bad event
@@ -37,7 +42,8 @@ What it checks
 5. **Sample.** The allocation is recomputed from the frame counts (SPEC 3, S1).
 6. **Results.** Every figure of ``results.json`` is recomputed from ``config.json``,
    ``ballots.csv`` and ``scores.csv`` with the formulas of SPEC section 6, written anew in
-   this file (including the bootstrap with the SPEC 6.9 generator and draw order), and the
+   this file (including the bootstrap: the raw PCG64 stream and draw order of SPEC 6.9,
+   never a numpy ``Generator``, whose output may change between numpy versions), and the
    ``inputs_digest`` is recomputed. Integers, codes and flags must be equal; floats equal
    within a relative tolerance of 1e-9. Only the wording of human-readable messages
    (warning texts, reasons a judge method could not be applied) is not compared.
@@ -62,7 +68,8 @@ from typing import Any
 
 import numpy as np
 
-SPEC_VERSION = "awards-scoring/1"
+SPEC_VERSION = "awards-scoring/2"
+UNPINNED = 3          # exit status: no discrepancy found, but the key was not pinned
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 LISTED_FILES = ("config.json", "districts.csv", "sample.json", "ballots.csv", "codes.csv",
@@ -81,9 +88,10 @@ FINALIST = "Finalist"
 GENESIS = "0" * 64
 EVENT_FIELDS = ("seq", "at", "actor", "action", "subject", "data", "prev")
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-BALLOT_ID = re.compile(f"^[{CROCKFORD}]{{16}}$")
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
-HEX128 = re.compile(r"^[0-9a-f]{128}$")
+# Used with fullmatch: "$" would also accept a trailing newline.
+BALLOT_ID = re.compile(f"[{CROCKFORD}]{{16}}")
+HEX64 = re.compile(r"[0-9a-f]{64}")
+HEX128 = re.compile(r"[0-9a-f]{128}")
 
 HEADERS = {
     "districts.csv": ["district", "households", "invited", "returned", "valid", "spoilt"],
@@ -336,7 +344,7 @@ def check_manifest(bundle: Bundle, manifest: Any, expected_key: bytes | None,
             problems.add(MANIFEST, f"lists {name} {count} times")
 
     manifest_key = manifest.get("public_key")
-    if not (isinstance(manifest_key, str) and HEX64.match(manifest_key)):
+    if not (isinstance(manifest_key, str) and HEX64.fullmatch(manifest_key)):
         problems.add(MANIFEST, "public_key must be 64 lowercase hex characters")
         manifest_key = None
     if expected_key is not None and manifest_key is not None \
@@ -348,7 +356,7 @@ def check_manifest(bundle: Bundle, manifest: Any, expected_key: bytes | None,
     manifest_bytes = bundle.files.get(MANIFEST)
     if signature is not None and manifest_bytes is not None and key_hex:
         text = signature.decode("ascii", "replace")
-        if not HEX128.match(text):
+        if not HEX128.fullmatch(text):
             problems.add(SIGNATURE, "must hold exactly 128 lowercase hex characters (the "
                                     "64-byte Ed25519 signature)")
         elif not ed25519_verify(bytes.fromhex(key_hex), manifest_bytes, bytes.fromhex(text)):
@@ -575,7 +583,7 @@ def read_ballots(bundle: Bundle, inputs: Inputs, problems: Problems) -> bool:
             continue
         ballot_id, district, choices, channel, status = row
         where = f"line {line} (ballot {ballot_id})"
-        if not BALLOT_ID.match(ballot_id):
+        if not BALLOT_ID.fullmatch(ballot_id):
             problems.add(name, f"{where}: a ballot id is 16 Crockford base32 symbols")
         if ballot_id in seen:
             problems.add(name, f"{where}: ballot id repeats line {seen[ballot_id]}")
@@ -822,9 +830,11 @@ def judge_method_scores(rows: list[tuple[str, str, float]], departments: list[st
         for judge in sorted({j for j, _d, _y in rows}):
             mine = [(d, y) for j, d, y in rows if j == judge]
             ys = np.array([y for _d, y in mine])
-            sd = ys.std()
+            # All equal is decided on the values: the computed sd of equal floats can be
+            # a few 1e-15 rather than 0 (SPEC 6.4).
+            equal = ys.min() == ys.max()
             for d, y in mine:
-                z_of[(judge, d)] = float((y - ys.mean()) / sd) if sd > 0 else 0.0
+                z_of[(judge, d)] = 0.0 if equal else float((y - ys.mean()) / ys.std())
         result = []
         for d in departments:
             z_mean = statistics.fmean([z for (j, dd), z in z_of.items() if dd == d])
@@ -875,6 +885,56 @@ def additive_fit(rows: list[tuple[str, str, float]], departments: list[str],
             {j: float(solution[j_index[j]]) for j in judges})
 
 
+def resampled_counts(seed: str, districts: list[tuple[list[str], np.ndarray]],
+                     replicates: int, n_departments: int,
+                     values_per_chunk: int = 1 << 20):
+    """Bootstrap ``x_hd`` of every replicate (SPEC 6.9), in chunks of replicates.
+
+    The stream is ``PCG64(int(H(S + "|bootstrap")[:16], 16)).random_raw``: its raw 64-bit
+    output is what NumPy keeps the same for a seed across versions (``Generator`` methods
+    such as ``multinomial`` are not), so no ``Generator`` is made here. For replicate
+    ``b = 1..B``, for each district with ballots in code order, the next ``r_h`` values
+    ``x`` each pick ballot ``i = ((x >> 32) · r_h) >> 32`` of the district's ballots in
+    ``(choices, ballot_id)`` order.
+
+    Parameters
+    ----------
+    districts : list of (choices per ballot, matrix)
+        From :meth:`Recomputed.resample_ballots`.
+
+    Yields
+    ------
+    (first replicate index, ndarray of shape (chunk, H, D))
+    """
+    stream = np.random.PCG64(int(sha256_hex(f"{seed}|bootstrap")[:16], 16))
+    layout = []                          # (h, first column, r_h, distinct index, matrix)
+    column = 0
+    for h, (ordered, matrix) in enumerate(districts):
+        if ordered:
+            kind = {choices: k for k, choices in enumerate(sorted(set(ordered)))}
+            inverse = np.array([kind[choices] for choices in ordered], dtype=np.int64)
+            layout.append((h, column, len(ordered), inverse, matrix))
+            column += len(ordered)
+    width = column
+    sizes = np.zeros(width, dtype=np.uint64)
+    for _h, first, size, _inverse, _matrix in layout:
+        sizes[first:first + size] = size
+    step = max(1, values_per_chunk // max(width, 1))
+    for start in range(0, replicates, step):
+        chunk = min(step, replicates - start)
+        x = np.zeros((chunk, len(districts), n_departments))
+        if width:
+            raw = stream.random_raw(chunk * width).reshape(chunk, width)
+            index = ((raw >> np.uint64(32)) * sizes) >> np.uint64(32)
+            for h, first, size, inverse, matrix in layout:
+                picked = inverse[index[:, first:first + size].astype(np.int64)]
+                kinds = len(matrix)
+                offsets = (np.arange(chunk) * kinds)[:, None]
+                counts = np.bincount((picked + offsets).ravel(), minlength=chunk * kinds)
+                x[:, h, :] = counts.reshape(chunk, kinds).astype(np.float64) @ matrix
+        yield start, x
+
+
 class Recomputed:
     """SPEC section 6 computed anew; :meth:`results` mirrors ``results.json``."""
 
@@ -902,20 +962,36 @@ class Recomputed:
         self.spoilt = np.zeros(n_h, dtype=np.int64)
         self.population = np.array([self.inputs.districts[c] for c in self.districts],
                                    dtype=np.int64)
-        patterns: list[dict[tuple[str, ...], int]] = [{} for _ in self.districts]
         row = {c: i for i, c in enumerate(self.districts)}
         for _id, district, choices, _channel, status in self.inputs.ballots:
             h = row[district]
             if status == "spoilt":
                 self.spoilt[h] += 1
                 continue
-            pattern = tuple(sorted(choices.split(";")))
-            patterns[h][pattern] = patterns[h].get(pattern, 0) + 1
             self.r[h] += 1
-            for code in pattern:
+            for code in choices.split(";"):
                 self.x[h, col[code]] += 1
-        self.patterns = [sorted(p.items()) for p in patterns]
         self.col = col
+
+    def resample_ballots(self) -> list[tuple[list[str], np.ndarray]]:
+        """Per district in code order: its valid ballots' choices ordered by
+        ``(choices, ballot_id)`` (SPEC 6.9) and the 0/1 department matrix of each distinct
+        choices string, as ``(choices per ballot, matrix)``; ``([], …)`` without ballots."""
+        row = {c: i for i, c in enumerate(self.districts)}
+        ballots: list[list[tuple[str, str]]] = [[] for _ in self.districts]
+        for ballot_id, district, choices, _channel, status in self.inputs.ballots:
+            if status == "valid":
+                ballots[row[district]].append((choices, ballot_id))
+        result = []
+        for rows in ballots:
+            ordered = [choices for choices, _id in sorted(rows)]
+            distinct = sorted(set(ordered))
+            matrix = np.zeros((len(distinct), len(self.departments)))
+            for k, choices in enumerate(distinct):
+                for code in choices.split(";"):
+                    matrix[k, self.col[code]] = 1.0
+            result.append((ordered, matrix))
+        return result
 
     def public(self) -> None:
         r, big_n = self.r.astype(np.float64), self.population.astype(np.float64)
@@ -1002,26 +1078,11 @@ class Recomputed:
             self.boot = None
             self.conclusive = None
             return
-        seed = int(sha256_hex(f"{self.seed}|bootstrap")[:16], 16)
-        rng = np.random.Generator(np.random.PCG64(seed))
         n_d = len(self.departments)
-        drawn = [h for h in range(len(self.districts)) if self.r[h] > 0]
-        freqs, incidence = {}, {}
-        for h in drawn:
-            counts = np.array([n for _p, n in self.patterns[h]], dtype=np.int64)
-            freqs[h] = counts / self.r[h]
-            matrix = np.zeros((len(counts), n_d))
-            for k, (pattern, _n) in enumerate(self.patterns[h]):
-                for code in pattern:
-                    matrix[k, self.col[code]] = 1.0
-            incidence[h] = matrix
-        draws = {h: np.empty((replicates, len(freqs[h]))) for h in drawn}
-        for b in range(replicates):
-            for h in drawn:
-                draws[h][b] = rng.multinomial(int(self.r[h]), freqs[h])
         x = np.zeros((replicates, len(self.districts), n_d))
-        for h in drawn:
-            x[:, h, :] = draws[h] @ incidence[h]
+        for first, block in resampled_counts(self.seed, self.resample_ballots(), replicates,
+                                             n_d):
+            x[first:first + len(block)] = block
         r = np.where(self.r > 0, self.r, 1).astype(np.float64)
         p = (self.w[None, :, None] * (x / r[None, :, None])).sum(axis=1)
         count = x.sum(axis=1)
@@ -1305,6 +1366,9 @@ def check_bundle(source: str | bytes, public_key: str | None = None
     except Unverifiable as exc:
         return [str(exc)], None
     manifest = bundle.json(MANIFEST)
+    refusal = other_spec(manifest)
+    if refusal:
+        return [*problems.lines, refusal], None
     key_hex = check_manifest(bundle, manifest, expected_key, problems)
     manifest = manifest if isinstance(manifest, dict) else {}
     config = bundle.json("config.json")
@@ -1331,6 +1395,23 @@ def check_bundle(source: str | bytes, public_key: str | None = None
         check_log_against_bundle(events, manifest, config if isinstance(config, dict) else {},
                                  sample, results, key_hex, problems)
     return problems.lines, key_hex
+
+
+def other_spec(manifest: Any) -> str | None:
+    """The refusal when ``manifest.json`` names another scoring spec version (else None).
+
+    The figures of another version come from other formulas (the first version's
+    bootstrap drew from ``Generator.multinomial``), so recomputing them here would only
+    list every bootstrap figure as a discrepancy.
+    """
+    if not isinstance(manifest, dict) or "spec" not in manifest:
+        return None
+    spec = manifest["spec"]
+    if spec == SPEC_VERSION:
+        return None
+    return (f"{MANIFEST}: the bundle was made under scoring spec {spec!r}; this verifier "
+            f"checks {SPEC_VERSION!r} only and refuses other versions: use the verifier "
+            "of that version")
 
 
 def recompute_bundle(source: str | bytes) -> dict[str, Any]:
@@ -1361,7 +1442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("bundle", help="the audit bundle (.zip)")
     parser.add_argument("--public-key", default=None,
                         help="the campaign's public key as published on its verification "
-                             "page (64 hex characters); default: the key in manifest.json")
+                             "page (64 hex characters); without it the signature is only "
+                             "checked against the key in manifest.json and the exit status "
+                             f"is {UNPINNED} at best")
     args = parser.parse_args(argv)
     try:
         with open(args.bundle, "rb") as stream:
@@ -1370,18 +1453,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bundle: cannot read {args.bundle}: {exc.strerror}")
         return 1
     lines, key_hex = check_bundle(data, args.public_key)
-    if lines:
-        for line in lines:
-            print(line)
-        return 1
-    print("VERIFIED")
+    for line in lines:
+        print(line)
     if args.public_key is None:
         # Anyone can re-sign a changed bundle with a key of their own and put that key in
         # manifest.json: only the key the campaign published makes the signature mean
-        # anything. stdout stays the verdict alone; the reader sees this on the terminal.
-        print(f"signed with public key {key_hex} (taken from manifest.json)", file=sys.stderr)
-        print("compare this key with the public key published on the campaign's results "
-              "page, or run again with --public-key KEY", file=sys.stderr)
+        # anything, so without it the bundle is never reported as verified (SPEC 7).
+        print(f"KEY NOT PINNED: the signature was checked only against the public key in "
+              f"manifest.json ({key_hex or 'none'}), which whoever made the bundle chose; "
+              "run again with --public-key KEY, the key published on the campaign's "
+              "verification page")
+        return 1 if lines else UNPINNED
+    if lines:
+        return 1
+    print("VERIFIED")
     return 0
 
 

@@ -3,7 +3,7 @@
 Pure and standard-library only, so that an independent verifier can recompute it from the
 audit bundle: ``SHA256_hex(canonical_json(obj))`` with
 
-``obj = {"spec": "awards-scoring/1",
+``obj = {"spec": "awards-scoring/2",
          "config": {"seed", "method", "public_weight", "finalists", "final_public_weight",
                     "bootstrap", "awards": [[name_en, name_zh, places], ...]},
          "departments": [eligible codes, sorted],
@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-DIGEST_SPEC = "awards-scoring/1"
+DIGEST_SPEC = "awards-scoring/2"
 CONFIG_KEYS = ("seed", "method", "public_weight", "finalists", "final_public_weight",
                "bootstrap")
 

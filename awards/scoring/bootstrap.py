@@ -1,20 +1,33 @@
 """Stratified bootstrap of the public vote (SPEC 6.9, diagnostics only).
 
-The draw order is part of the contract, so that an independent verifier can reproduce every
-replicate bit for bit:
+The random source and the draw order are part of the contract, so that an independent
+verifier can reproduce every replicate bit for bit, on another machine and another NumPy,
+years later:
 
-1. ``rng = numpy.random.Generator(numpy.random.PCG64(int(H(S + "|bootstrap")[:16], 16)))``;
+1. the stream is the raw 64-bit output of
+   ``numpy.random.PCG64(int(H(S + "|bootstrap")[:16], 16))`` (``random_raw``), which NumPy
+   keeps stable for a fixed seed (``Generator`` methods are not covered by that promise);
 2. for replicate ``b = 1..B`` (outer loop), for each district with ``r_h > 0`` in ascending
-   code order (inner loop): ``rng.multinomial(r_h, freqs_h)``, where ``freqs_h`` is
-   ``count / r_h`` (float64) over the district's distinct observed ballot patterns in sorted
-   order (a pattern is the sorted tuple of department codes). Districts with ``r_h = 0`` are
-   left out (SPEC 6.1) and draw nothing.
+   code order (inner loop), the next ``r_h`` values ``x`` each pick the ballot
+   ``i = ((x >> 32) · r_h) >> 32`` (0-based, exact integer arithmetic) among the district's
+   valid ballots ordered by ``(choices, ballot_id)``, ``choices`` being the ``;``-joined
+   sorted codes of ``ballots.csv`` compared as plain strings. Districts with ``r_h = 0``
+   are left out (SPEC 6.1) and consume nothing.
 
-The draws for a chunk of replicates come from one broadcast ``multinomial`` call (the same
-stream, see :func:`replicate_counts`) and are turned into ``x_hd`` with one matrix product
-per district; shares, combined scores (judge scores fixed) and ranks are then
-computed for the whole chunk at once, with the same formulas and full sort keys as the point
-results.
+Ballots with the same choices sit next to each other in that order and count the same, so
+the ballot ids never change a replicate's ``x_hd``: the engine works on the district's
+distinct patterns, each a block of ``count`` consecutive positions, in ``choices`` string
+order (which is not always the order of the sorted code tuples, e.g. ``"A-1" < "A;B"`` but
+``("A", "B") < ("A-1",)``).
+
+The stream is consumed in chunks of whole replicates: one ``random_raw`` call gives a
+``(replicates, R)`` block whose columns are the districts' positions side by side, the
+index formula runs on it with in-place ``uint64`` operations, the picked positions are
+mapped to patterns and counted with one ``bincount`` per chunk, and ``x_hd`` follows with a
+small matrix product per district. Memory stays bounded by :data:`CHUNK_VALUES` whatever
+``B`` and the number of ballots are. Shares, combined scores (judge scores fixed) and ranks
+are then computed for the whole chunk at once, with the same formulas and full sort keys as
+the point results.
 """
 
 from __future__ import annotations
@@ -28,9 +41,15 @@ from .combine import combined_scores, round9, sha256_hex
 from .errors import ScoringError
 from .public import PublicTally, stratum_weights, weighted_shares
 
-CHUNK_CELLS = 2_000_000
+CHUNK_VALUES = 1 << 20          # stream values per chunk (8 MB of uint64)
+# Largest m·n·k of one matrix product: OpenBLAS runs smaller products on one thread, and a
+# threaded product of this size spins on busy cores for far longer than it computes.
+PRODUCT_LIMIT = 1 << 18
+SEGMENT_VALUES = 1 << 16        # a wide replicate is drawn in segments of this many values
+EXACT_FLOAT32 = 1 << 24         # whole numbers below this are exact in float32
 RANK_LOW_PERCENT = 2.5
 RANK_HIGH_PERCENT = 97.5
+_HIGH = np.uint64(32)
 
 
 @dataclass(frozen=True)
@@ -58,9 +77,168 @@ class BootstrapSummary:
     rank_high: np.ndarray
 
 
-def bootstrap_generator(seed: str) -> np.random.Generator:
-    """``Generator(PCG64(int(H(S + "|bootstrap")[:16], 16)))`` (SPEC 6.9)."""
-    return np.random.Generator(np.random.PCG64(int(sha256_hex(f"{seed}|bootstrap")[:16], 16)))
+@dataclass(frozen=True)
+class DrawPlan:
+    """How one replicate's ``R`` stream values map to ballots and patterns (SPEC 6.9).
+
+    Attributes
+    ----------
+    drawn : tuple of int
+        Indices of the districts with ``r_h > 0``, ascending (the draw order).
+    width : int
+        ``R``: stream values per replicate.
+    column_size : ndarray of uint64, shape (R,)
+        ``r_h`` of the district each value of a replicate draws for.
+    column_start : ndarray of uint64, shape (R,)
+        First position of that district among the ``R`` ballot positions.
+    pattern_of : ndarray of intp, shape (R,)
+        Pattern (numbered across districts) of the ballot at each position; a district's
+        positions follow its ``(choices, ballot_id)`` order.
+    blocks : tuple of slice
+        Per drawn district, its range in the pattern numbering.
+    incidence : tuple of ndarray of float, shape (K_h, D)
+        Per drawn district, 1 where its patterns (in that numbering) name a department;
+        float32 (exact sums, faster products) unless ``r_h ≥ 2^24``.
+    """
+
+    drawn: tuple[int, ...]
+    width: int
+    column_size: np.ndarray
+    column_start: np.ndarray
+    pattern_of: np.ndarray
+    blocks: tuple[slice, ...]
+    incidence: tuple[np.ndarray, ...]
+
+    @property
+    def patterns(self) -> int:
+        return self.blocks[-1].stop if self.blocks else 0
+
+
+def bootstrap_stream(seed: str) -> np.random.PCG64:
+    """The bit generator ``PCG64(int(H(S + "|bootstrap")[:16], 16))`` (SPEC 6.9)."""
+    return np.random.PCG64(int(sha256_hex(f"{seed}|bootstrap")[:16], 16))
+
+
+def choices_order(patterns: Sequence[tuple[str, ...]]) -> list[int]:
+    """Indices of ``patterns`` by their ``ballots.csv`` choices string, ascending (SPEC 6.9).
+
+    The choices string is the pattern's sorted codes joined by ``;`` (SPEC 7).
+    """
+    return sorted(range(len(patterns)), key=lambda k: ";".join(sorted(patterns[k])))
+
+
+def draw_plan(tally: PublicTally) -> DrawPlan:
+    """The :class:`DrawPlan` of ``tally`` (districts with ballots, patterns in choices order)."""
+    drawn = tuple(h for h in range(len(tally.districts)) if tally.valid[h] > 0)
+    sizes, starts, pattern_of, blocks, incidence = [], [], [], [], []
+    position = numbered = 0
+    for h in drawn:
+        order = choices_order(tally.patterns[h])
+        counts = tally.pattern_counts[h][order]
+        size = int(counts.sum())
+        sizes.append(np.full(size, size, dtype=np.uint64))
+        starts.append(np.full(size, position, dtype=np.uint64))
+        pattern_of.append(np.repeat(np.arange(numbered, numbered + len(order)), counts))
+        blocks.append(slice(numbered, numbered + len(order)))
+        exact = np.float32 if size < EXACT_FLOAT32 else np.float64
+        incidence.append(tally.incidence[h][order].astype(exact))
+        position += size
+        numbered += len(order)
+    empty_u = np.zeros(0, dtype=np.uint64)
+    return DrawPlan(
+        drawn=drawn,
+        width=position,
+        column_size=np.concatenate(sizes) if sizes else empty_u,
+        column_start=np.concatenate(starts) if starts else empty_u,
+        pattern_of=(np.concatenate(pattern_of) if pattern_of
+                    else np.zeros(0, dtype=np.intp)).astype(np.intp),
+        blocks=tuple(blocks),
+        incidence=tuple(incidence),
+    )
+
+
+class ChunkCounter:
+    """Turns the stream into ``x_hd``, for up to ``rows`` replicates at a time.
+
+    Holds the buffer of the picked patterns, so that a run allocates it once. A chunk of
+    several replicates is drawn as one ``(rows, R)`` block; a single replicate wider than
+    :data:`SEGMENT_VALUES` (large ``R``) is drawn and counted in consecutive segments of
+    its columns, so that every pass over the values stays in the processor's cache (the
+    stream is consumed in the same order either way).
+    """
+
+    def __init__(self, plan: DrawPlan, rows: int) -> None:
+        self.plan = plan
+        self.segmented = rows == 1 and plan.width > SEGMENT_VALUES
+        size = SEGMENT_VALUES if self.segmented else rows * plan.width
+        self.keys = np.empty(size, dtype=np.intp)
+
+    def positions(self, values: np.ndarray, columns: slice = slice(None)) -> np.ndarray:
+        """Picked ballot positions (SPEC 6.9), numbered across the districts.
+
+        ``i = ((x >> 32) · r_h) >> 32`` within the district, plus the district's first
+        position; computed in place on ``values`` (a writable ``uint64`` array whose last
+        axis holds the replicate's ``columns``) with exact integer operations:
+        ``(x >> 32) · r_h < 2^64`` for any ``r_h < 2^32``.
+
+        Returns
+        -------
+        ndarray of intp, same shape as ``values``
+            A view of ``values``.
+        """
+        np.right_shift(values, _HIGH, out=values)
+        np.multiply(values, self.plan.column_size[columns], out=values)
+        np.right_shift(values, _HIGH, out=values)
+        np.add(values, self.plan.column_start[columns], out=values)
+        return values.view(np.intp)
+
+    def pattern_counts(self, values: np.ndarray) -> np.ndarray:
+        """Times each pattern was picked in each replicate; shape (replicates, P)."""
+        patterns = self.plan.patterns
+        keys = self.keys[:values.size].reshape(values.shape)
+        # mode="clip" lets take write straight into the buffer (positions are in range).
+        np.take(self.plan.pattern_of, self.positions(values), out=keys, mode="clip")
+        counts = np.empty((len(values), patterns), dtype=np.intp)
+        for row, picked in zip(counts, keys):
+            row[:] = np.bincount(picked, minlength=patterns)
+        return counts
+
+    def segmented_counts(self, stream: np.random.PCG64) -> np.ndarray:
+        """Pattern counts of one replicate, drawn segment by segment; shape (1, P)."""
+        plan = self.plan
+        counts = np.zeros(plan.patterns, dtype=np.intp)
+        for first in range(0, plan.width, SEGMENT_VALUES):
+            columns = slice(first, min(plan.width, first + SEGMENT_VALUES))
+            values = stream.random_raw(columns.stop - first)
+            keys = self.keys[:len(values)]
+            np.take(plan.pattern_of, self.positions(values, columns), out=keys, mode="clip")
+            # The segment's values pick among all ballots of the districts it touches.
+            last = columns.stop - 1
+            low = plan.pattern_of[plan.column_start[first]]
+            high = plan.pattern_of[plan.column_start[last] + plan.column_size[last] - 1] + 1
+            keys -= low
+            counts[low:high] += np.bincount(keys, minlength=high - low)
+        return counts[None, :]
+
+    def fill(self, stream: np.random.PCG64, replicates: int, out: np.ndarray) -> None:
+        """Draw the next ``replicates`` replicates and write their ``x_hd`` into
+        ``out[:, h, :]``.
+
+        One small matrix product per district and band of replicates (see
+        :data:`PRODUCT_LIMIT`); the sums are of whole numbers below ``2^24`` in float32,
+        or made in float64, so they are exact.
+        """
+        if self.segmented:
+            picked = self.segmented_counts(stream)
+        else:
+            width = self.plan.width
+            picked = self.pattern_counts(
+                stream.random_raw(replicates * width).reshape(replicates, width))
+        for h, block, matrix in zip(self.plan.drawn, self.plan.blocks, self.plan.incidence):
+            part = picked[:, block].astype(matrix.dtype)
+            rows = max(1, PRODUCT_LIMIT // matrix.size)
+            for start in range(0, len(part), rows):
+                out[start:start + rows, h, :] = part[start:start + rows] @ matrix
 
 
 def replicate_counts(
@@ -76,36 +254,24 @@ def replicate_counts(
     seed : str
         ``S``.
     chunk : int, optional
-        Replicates per chunk (default: sized to keep the draw buffers near 16 MB).
+        Replicates per chunk (default: as many as fit in :data:`CHUNK_VALUES` stream
+        values, at least 1).
 
     Yields
     ------
     ndarray of float, shape (chunk, H, D)
         Whole-number ``x_hd`` of each replicate of the chunk.
     """
-    rng = bootstrap_generator(seed)
-    drawn = [h for h in range(len(tally.districts)) if tally.valid[h] > 0]
-    sizes = np.array([int(tally.valid[h]) for h in drawn], dtype=np.int64)
-    widths = [len(tally.pattern_counts[h]) for h in drawn]
-    width = max(widths, default=1)
-    # One multinomial call per chunk instead of one per replicate and district: numpy
-    # walks the broadcast (replicate, district) pairs in that C order, and draws nothing
-    # for a zero-probability category, so padding each district's frequencies with
-    # *leading* zeros to a common width leaves the stream, and every draw, unchanged
-    # (tested against the literal loop).
-    pvals = np.zeros((len(drawn), width))
-    for row, h in enumerate(drawn):
-        pvals[row, width - widths[row]:] = tally.pattern_counts[h] / tally.valid[h]
-    incidence = [tally.incidence[h].astype(np.float64) for h in drawn]
-    step = chunk or max(1, min(replicates, CHUNK_CELLS // max(1, len(drawn) * width)))
+    plan = draw_plan(tally)
+    stream = bootstrap_stream(seed)
+    step = chunk or max(1, CHUNK_VALUES // max(1, plan.width))
+    counter = ChunkCounter(plan, min(step, replicates)) if plan.width else None
     shape = (len(tally.districts), len(tally.departments))
     for start in range(0, replicates, step):
         size = min(step, replicates - start)
         counts = np.zeros((size, *shape))
-        if drawn:
-            draws = rng.multinomial(np.broadcast_to(sizes, (size, len(drawn))), pvals)
-            for row, (h, matrix) in enumerate(zip(drawn, incidence)):
-                counts[:, h, :] = draws[:, row, width - widths[row]:] @ matrix
+        if counter is not None:
+            counter.fill(stream, size, counts)
         yield counts
 
 

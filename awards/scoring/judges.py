@@ -201,19 +201,29 @@ def trimmed_scores(data: RoundScores) -> tuple[np.ndarray, dict[str, float]]:
     return np.array(result), {}
 
 
-def zscore_scores(data: RoundScores) -> tuple[np.ndarray, dict[str, float]]:
-    """``zscore`` (SPEC 6.4).
+def judge_zscores(data: RoundScores) -> np.ndarray:
+    """Each score's ``z = (y − mean_j)/sd_j`` within its judge (SPEC 6.4), in score order.
 
-    Per judge ``z = (y − mean_j)/sd_j`` (population sd; ``z = 0`` when ``sd_j = 0``);
-    ``J_d`` = mean of the department's ``z``, rescaled to the pooled mean and population
-    sd of all ``y`` of the round: ``J_d = mean(y) + sd(y) · mean_d(z)``.
+    Population sd; ``z = 0`` for every score of a judge whose ``y`` are all equal, decided
+    by comparing the values: the computed sd of equal floats need not be 0 (five times
+    63.63636363636363 gives 7.1e-15), and dividing by it would blow rounding noise up into
+    whole units.
     """
     z = np.zeros_like(data.y)
     for j in range(len(data.judges)):
         mine = data.judge == j
-        sd = data.y[mine].std()
-        if sd > 0:
-            z[mine] = (data.y[mine] - data.y[mine].mean()) / sd
+        values = data.y[mine]
+        if values.min() < values.max():
+            z[mine] = (values - values.mean()) / values.std()
+    return z
+
+
+def zscore_scores(data: RoundScores) -> tuple[np.ndarray, dict[str, float]]:
+    """``zscore`` (SPEC 6.4): the mean of each department's :func:`judge_zscores`,
+    rescaled to the pooled mean and population sd of all ``y`` of the round:
+    ``J_d = mean(y) + sd(y) · mean_d(z)``.
+    """
+    z = judge_zscores(data)
     z_means = np.array([z[data.department == d].mean() for d in range(len(data.departments))])
     return data.y.mean() + data.y.std() * z_means, {}
 

@@ -26,7 +26,7 @@ from .judges import JudgeResult, judge_method, judge_scores
 from .public import PublicEstimates, PublicTally, estimate_public, tally_public
 from .sensitivity import sensitivity_table
 
-SPEC_VERSION = "awards-scoring/1"
+SPEC_VERSION = "awards-scoring/2"
 CONCLUSIVE = 0.95
 
 

@@ -220,7 +220,7 @@ def make_bundle(spec: SyntheticCampaign) -> WorkedBundle:
     judges = spec.judges or sorted({row[1] for row in spec.scores})
     bundle.files = {
         "config.json": json_bytes({
-            "spec": "awards-scoring/1",
+            "spec": "awards-scoring/2",
             "campaign": {"slug": SLUG, "name_en": "Worked example", "name_zh": "示例",
                          "max_choices": spec.max_choices, "finalists": spec.finalists,
                          "public_weight": spec.public_weight, "judge_method": spec.method,

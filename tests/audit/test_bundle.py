@@ -73,7 +73,7 @@ def test_manifest_lists_every_other_file_with_its_hash(bundle, published):
         data = archive.read(item["name"])
         assert item["sha256"] == hashlib.sha256(data).hexdigest()
         assert item["bytes"] == len(data)
-    assert manifest["spec"] == "awards-scoring/1"
+    assert manifest["spec"] == "awards-scoring/2"
     assert manifest["app_version"] == awards.__version__
     assert manifest["campaign"] == "csea-worked"
     assert manifest["result_version"] == 2

@@ -19,7 +19,6 @@ from awards.audit.signing import raw_public_key
 from awards.audit.verify import ed25519_verify, recompute_bundle, verify_bundle
 
 from ..scoring.test_worked_example import (
-    BOOTSTRAP_TOL,
     DEFF_TOL,
     JUDGE_TOL,
     SHARE_TOL,
@@ -157,7 +156,7 @@ def test_verifier_reproduces_the_worked_example_outcome(recomputed):
     assert recomputed["best_public_image"] == "A"
     share = next(r["p_best_public_image"] for r in recomputed["public"]["departments"]
                  if r["department"] == "A")
-    assert share == pytest.approx(0.92, abs=BOOTSTRAP_TOL)
+    assert share == 0.8935  # SPEC 6, B = 2000
     assert recomputed["best_public_image_conclusive"] is False
 
 
@@ -186,47 +185,72 @@ def test_command_line_prints_verified(worked_bundle, tmp_path, capsys):
     assert capsys.readouterr() == ("VERIFIED\n", "")
 
 
-def test_command_line_without_a_key_names_the_key_it_used(worked_bundle, tmp_path, capsys):
+def test_command_line_without_a_key_is_never_verified(worked_bundle, tmp_path, capsys):
     """Without --public-key the signature is checked with the manifest's own key, which a
-    forger can replace: the verifier says which key it used and asks to compare it."""
+    forger can replace: everything is checked, stdout says the key was not pinned, and the
+    exit status is 3, never 0 (SPEC 7)."""
     path = tmp_path / "bundle.zip"
     path.write_bytes(worked_bundle.zip())
-    assert verify.main([str(path)]) == 0
+    assert verify.main([str(path)]) == 3
     out, err = capsys.readouterr()
-    assert out == "VERIFIED\n"
-    assert err.splitlines() == [
-        f"signed with public key {worked_bundle.public_key} (taken from manifest.json)",
-        ("compare this key with the public key published on the campaign's results page, "
-         "or run again with --public-key KEY")]
+    assert "VERIFIED" not in out.splitlines() and err == ""
+    assert out.splitlines() == [
+        f"KEY NOT PINNED: the signature was checked only against the public key in "
+        f"manifest.json ({worked_bundle.public_key}), which whoever made the bundle chose; "
+        "run again with --public-key KEY, the key published on the campaign's verification "
+        "page"]
 
 
-def test_a_bundle_re_signed_with_another_key_shows_that_key(worked_bundle, tmp_path, capsys):
+def test_a_bundle_re_signed_with_another_key_is_not_verified(worked_bundle, tmp_path,
+                                                             capsys):
     """A forger rebuilds every file (other figures, its own key in the manifest and in the
-    audit log's ``published`` event) and signs: only the key tells it apart."""
+    audit log's ``published`` event) and signs: consistent in itself, so without a pinned
+    key nothing is wrong but the key, and the verifier must not say VERIFIED."""
     from .conftest import build_worked_bundle
 
     forged = build_worked_bundle(bootstrap=50)
     assert forged.public_key != worked_bundle.public_key
     path = tmp_path / "bundle.zip"
     path.write_bytes(forged.zip())
-    assert verify.main([str(path)]) == 0  # consistent in itself ...
-    out, err = capsys.readouterr()
-    assert out == "VERIFIED\n"
-    assert forged.public_key in err and worked_bundle.public_key not in err  # ... not ours
+    assert verify.main([str(path)]) == 3
+    out = capsys.readouterr().out
+    assert "VERIFIED" not in out.splitlines() and out.startswith("KEY NOT PINNED")
+    assert forged.public_key in out and worked_bundle.public_key not in out
     assert verify.main([str(path), "--public-key", worked_bundle.public_key]) == 1
     out, err = capsys.readouterr()
-    assert "is not the expected key" in out and err == ""
+    assert "is not the expected key" in out and "KEY NOT PINNED" not in out and err == ""
 
 
 def test_command_line_lists_discrepancies_and_exits_1(worked_bundle, tmp_path, capsys):
     path = tmp_path / "bundle.zip"
     path.write_bytes(worked_bundle.reseal("scores.csv", lambda b: b.replace(
         b"preliminary,J01,A,overall,79", b"preliminary,J01,A,overall,80")))
-    assert verify.main([str(path)]) == 1
-    out = capsys.readouterr().out.splitlines()
-    assert "VERIFIED" not in out
-    assert any(line.startswith("results.json: judges.preliminary.scores.A published")
-               for line in out)
+    for key in ([], ["--public-key", worked_bundle.public_key]):
+        assert verify.main([str(path), *key]) == 1
+        out = capsys.readouterr().out.splitlines()
+        assert "VERIFIED" not in out
+        assert any(line.startswith("results.json: judges.preliminary.scores.A published")
+                   for line in out)
+        assert any(line.startswith("KEY NOT PINNED") for line in out) == (not key)
+
+
+def test_a_bundle_of_another_spec_version_is_refused(worked_bundle, tmp_path, capsys):
+    """A correctly signed bundle of another spec version (other formulas) is refused
+    in one clear line, not answered with a list of bootstrap discrepancies."""
+    from .test_verify_mutations import rezip, signed_parts
+
+    manifest = signed_parts(worked_bundle)["manifest.json"].replace(
+        b'"spec": "awards-scoring/2"', b'"spec": "awards-scoring/3"')
+    assert b"awards-scoring/3" in manifest
+    signature = worked_bundle.key.sign(manifest).hex().encode()
+    path = tmp_path / "old.zip"
+    path.write_bytes(rezip(worked_bundle.zip(), {"manifest.json": manifest,
+                                                 "manifest.sig": signature}))
+    assert verify.main([str(path), "--public-key", worked_bundle.public_key]) == 1
+    assert capsys.readouterr().out == (
+        "manifest.json: the bundle was made under scoring spec 'awards-scoring/3'; this "
+        "verifier checks 'awards-scoring/2' only and refuses other versions: use the "
+        "verifier of that version\n")
 
 
 def test_command_line_on_a_file_that_is_not_a_zip(tmp_path, capsys):
@@ -269,3 +293,46 @@ def test_web_receipts_are_in_the_published_ballot_list(published):
         "ballots.csv").decode()
     ids = {line.split(",")[0] for line in text.splitlines()[1:]}
     assert published.web_ballots and set(published.web_ballots) <= ids
+
+
+def test_figures_do_not_depend_on_numpys_generator(worked_bundle, monkeypatch):
+    """SPEC 6.9: only the raw PCG64 stream is stable across NumPy versions. With every
+    Generator entry point made to fail, the verifier still reproduces the bundle, and so
+    does the engine."""
+    import numpy as np
+
+    from awards.scoring import compute_results
+
+    from ..scoring.worked_example import example_config, example_public, example_scores
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a numpy Generator was used")
+
+    for name in ("Generator", "default_rng", "RandomState"):
+        monkeypatch.setattr(np.random, name, refuse)
+    assert verify_bundle(worked_bundle.zip(), worked_bundle.public_key) == []
+    results = compute_results(example_public(), example_scores(), example_config())
+    assert results["public"]["departments"][0]["p_best_public_image"] == 0.8935
+
+
+def test_zscore_of_a_judge_with_equal_scores_is_zero_in_the_verifier():
+    """Five equal floats whose computed sd is 7.1e-15: the verifier, like the engine,
+    decides "all equal" on the values (SPEC 6.4)."""
+    import numpy as np
+
+    from awards.scoring import JudgeScore
+    from awards.scoring.judges import judge_scores
+
+    noisy = 100 * 7 / 11
+    assert np.full(5, noisy).std() > 0
+    varied = {"A": 60.0, "B": 80.0, "C": 70.0, "D": 90.0, "E": 50.0}
+    rows = [("J1", d, y) for d, y in varied.items()] + [("J9", d, noisy) for d in varied]
+    scores, effects, _means = verify.judge_method_scores(rows, list(varied), "zscore",
+                                                         "preliminary", 2)
+    pooled = np.array(list(varied.values()) + [noisy] * 5)
+    expected = [pooled.mean() + pooled.std() * (y - 70) / np.sqrt(200) / 2
+                for y in varied.values()]
+    assert scores == pytest.approx(expected, rel=1e-12) and effects == {}
+    engine = judge_scores([JudgeScore("preliminary", j, d, y) for j, d, y in rows],
+                          list(varied), "zscore")
+    assert scores == pytest.approx(engine.scores.tolist(), rel=1e-12)

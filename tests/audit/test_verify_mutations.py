@@ -402,6 +402,28 @@ def test_replaced_signature_is_rejected(worked_bundle, signature, message):
     assert message in problems[0]
 
 
+@pytest.mark.parametrize("suffix", [b"\n", b"\r\n", b" "])
+def test_genuine_signature_with_trailing_bytes_is_rejected(worked_bundle, suffix):
+    """The right signature plus a newline is not "exactly 128 hex characters": a pattern
+    ending in ``$`` would let the newline through (and ``bytes.fromhex`` skip it)."""
+    signature = signed_parts(worked_bundle)["manifest.sig"]
+    problems = verify_bundle(rezip(worked_bundle.zip(), {"manifest.sig": signature + suffix}),
+                             worked_bundle.public_key)
+    assert problems == ["manifest.sig: must hold exactly 128 lowercase hex characters (the "
+                        "64-byte Ed25519 signature)"]
+
+
+def test_manifest_key_with_a_trailing_newline_is_rejected(worked_bundle):
+    parts = signed_parts(worked_bundle)
+    key = worked_bundle.public_key
+    manifest = parts["manifest.json"].replace(f'"{key}"'.encode(), f'"{key}\\n"'.encode())
+    assert manifest != parts["manifest.json"]
+    signature = worked_bundle.key.sign(manifest).hex().encode()
+    problems = verify_bundle(rezip(worked_bundle.zip(), {"manifest.json": manifest,
+                                                         "manifest.sig": signature}))
+    assert "manifest.json: public_key must be 64 lowercase hex characters" in problems
+
+
 def test_bit_flipped_signature_is_rejected(worked_bundle):
     signature = bytearray(signed_parts(worked_bundle)["manifest.sig"])
     signature[10] = ord("0") if signature[10] != ord("0") else ord("1")

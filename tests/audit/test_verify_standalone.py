@@ -82,7 +82,8 @@ def test_copy_rejects_a_tampered_bundle(numpy_only_python, copied_verifier, work
 def test_copy_rejects_an_added_file(numpy_only_python, copied_verifier, worked_bundle):
     bundle = copied_verifier.parent / "bundle.zip"
     bundle.write_bytes(rezip(worked_bundle.zip(), extra={"readme.txt": b"trust me"}))
-    result = run(numpy_only_python, copied_verifier, "bundle.zip")
+    result = run(numpy_only_python, copied_verifier, "bundle.zip",
+                 "--public-key", worked_bundle.public_key)
     assert (result.returncode, result.stdout) == (1, "bundle: unexpected file readme.txt\n")
 
 
@@ -103,7 +104,30 @@ def test_module_form_runs_in_the_project(worked_bundle, tmp_path):
     bundle = tmp_path / "bundle.zip"
     bundle.write_bytes(worked_bundle.zip())
     root = Path(verify.__file__).resolve().parents[2]
-    result = subprocess.run([sys.executable, "-m", "awards.audit.verify", str(bundle)],
+    result = subprocess.run([sys.executable, "-m", "awards.audit.verify", str(bundle),
+                             "--public-key", worked_bundle.public_key],
                             capture_output=True, text=True, cwd=root, timeout=120,
                             check=False)
     assert (result.returncode, result.stdout) == (0, "VERIFIED\n"), result.stderr
+    unpinned = subprocess.run([sys.executable, "-m", "awards.audit.verify", str(bundle)],
+                              capture_output=True, text=True, cwd=root, timeout=120,
+                              check=False)
+    assert unpinned.returncode == 3 and unpinned.stdout.startswith("KEY NOT PINNED")
+
+
+def test_module_form_runs_with_numpy_alone(numpy_only_python, worked_bundle, tmp_path):
+    """``python -m awards.audit.verify`` from a checkout, in an environment holding only
+    numpy: importing the ``awards`` package must not need Flask or SQLAlchemy."""
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(worked_bundle.zip())
+    root = Path(verify.__file__).resolve().parents[2]
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1",
+           "PYTHONPATH": str(root)}
+    command = [str(numpy_only_python), "-m", "awards.audit.verify", str(bundle)]
+    pinned = subprocess.run([*command, "--public-key", worked_bundle.public_key],
+                            capture_output=True, text=True, cwd=tmp_path, env=env,
+                            timeout=120, check=False)
+    assert (pinned.returncode, pinned.stdout) == (0, "VERIFIED\n"), pinned.stderr
+    unpinned = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env,
+                              timeout=120, check=False)
+    assert unpinned.returncode == 3 and unpinned.stdout.startswith("KEY NOT PINNED")

@@ -22,7 +22,7 @@ def test_digest_is_sha256_of_the_documented_canonical_json():
             '"final_public_weight":0.0,"finalists":3,"method":"additive",'
             '"public_weight":0.3,"seed":"CSEA-example-2002"},'
             '"departments":["A","B"],"districts":[["KT",247592],["ST",246425]],'
-            '"scores":[["preliminary","J01","A","overall",79]],"spec":"awards-scoring/1"}')
+            '"scores":[["preliminary","J01","A","overall",79]],"spec":"awards-scoring/2"}')
     assert digest == hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

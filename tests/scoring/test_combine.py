@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
 from awards.scoring.combine import (
@@ -58,6 +60,38 @@ def test_preliminary_order_full_key():
 def test_round9_is_pythons_round():
     values = np.array([0.1234567895, 2.675e-9, -1.0000000005])
     assert round9(values).tolist() == [round(v, 9) for v in values.tolist()]
+
+
+def near_halves(k: int) -> list[float]:
+    """Floats at and around the decimal midpoint ``(k + 0.5)·10⁻⁹``, where a scaled
+    ``rint`` can round the wrong way."""
+    middle = (k + 0.5) / 1e9
+    below = above = middle
+    values = [middle]
+    for _ in range(3):
+        below, above = np.nextafter(below, -np.inf), np.nextafter(above, np.inf)
+        values += [float(below), float(above)]
+    return values
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=20),
+       st.integers(-10**12, 10**12))
+def test_round9_equals_python_round_everywhere(values, k):
+    values = values + near_halves(k) + [-v for v in near_halves(k)]
+    array = np.array(values)
+    assert [repr(v) for v in round9(array).tolist()] == [repr(round(v, 9)) for v in values]
+
+
+def test_round9_midpoints_that_a_scaled_rint_gets_wrong():
+    """Values whose product with 1e9 rounds onto the other side of .5: the plain
+    ``rint(v·1e9)/1e9`` differs from Python's round there, round9 must not."""
+    candidates = [v for k in range(2000) for v in near_halves(k * 7919)]
+    array = np.array(candidates)
+    naive = (np.rint(array * 1e9) / 1e9).tolist()
+    exact = [round(v, 9) for v in candidates]
+    assert naive != exact                  # the trap is real for some of them
+    assert round9(array).tolist() == exact
 
 
 def test_cut_gap():

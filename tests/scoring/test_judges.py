@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from awards.scoring import DisconnectedJudgeGraph, JudgeScore, ScoringError
-from awards.scoring.judges import JUDGE_METHODS, judge_scores
+from awards.scoring.judges import JUDGE_METHODS, judge_scores, judge_zscores, round_scores
 
 TOL = 1e-9
 
@@ -55,6 +58,49 @@ def test_zscore_hand_computed():
     result = run({"J1": {"A": 60, "B": 80}, "J2": {"A": 70, "B": 70}}, "zscore")
     half = math.sqrt(50) / 2
     assert result.scores.tolist() == pytest.approx([70 - half, 70 + half], abs=TOL)
+
+
+# 100·7/11: five copies have a computed population sd of 7.1e-15, not 0.
+NOISY_EQUAL = 63.63636363636363
+
+
+def test_zscore_judge_giving_equal_scores_whose_sd_is_not_zero():
+    assert np.full(5, NOISY_EQUAL).std() > 0          # the trap: sd of equal floats
+    constant = {"J9": {code: NOISY_EQUAL for code in "ABCDE"}}
+    varied = {"J1": {"A": 60, "B": 80, "C": 70, "D": 90, "E": 50}}
+    data = round_scores(scores_of({**varied, **constant}), list("ABCDE"), "preliminary")
+    z = judge_zscores(data)
+    assert z[data.judge == data.judges.index("J9")].tolist() == [0.0] * 5
+    # J1's z: (y − 70)/√200; J_d = pooled mean + pooled sd · (z_J1 + 0)/2.
+    result = judge_scores(scores_of({**varied, **constant}), list("ABCDE"), "zscore")
+    pooled = np.array([60, 80, 70, 90, 50] + [NOISY_EQUAL] * 5)
+    expected = [pooled.mean() + pooled.std() * (y - 70) / math.sqrt(200) / 2
+                for y in (60, 80, 70, 90, 50)]
+    assert result.scores.tolist() == pytest.approx(expected, abs=TOL)
+
+
+judge_rows = st.dictionaries(
+    st.sampled_from(list("ABCDEF")),
+    st.floats(0, 100, allow_nan=False).map(lambda y: round(y, 6)), min_size=1)
+constant_y = st.one_of(st.sampled_from([NOISY_EQUAL, 100 * 8 / 13, 100 / 3, 0.0, 100.0]),
+                       st.floats(0, 100, allow_nan=False))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(["J1", "J2", "J3", "J4"]), judge_rows, min_size=1),
+       constant_y, st.sets(st.sampled_from(list("ABCDEF")), min_size=1))
+def test_a_constant_judge_never_changes_the_other_judges_z(table, y, scored):
+    """Adding a judge who gives everyone the same score leaves every other judge's z as
+    it was, and gives that judge z = 0 throughout (SPEC 6.4)."""
+    departments = sorted({d for row in table.values() for d in row})
+    scored = {d for d in scored if d in departments} or {departments[0]}
+    before = round_scores(scores_of(table), departments, "preliminary")
+    after = round_scores(scores_of({**table, "J9": {d: y for d in scored}}), departments,
+                         "preliminary")
+    z_before, z_after = judge_zscores(before), judge_zscores(after)
+    constant = after.judge == after.judges.index("J9")
+    assert z_after[constant].tolist() == [0.0] * len(scored)
+    assert z_after[~constant].tolist() == z_before.tolist()
 
 
 def test_additive_balanced():

@@ -141,3 +141,33 @@ def test_repeated_codes_and_bad_households():
         tally_public(PublicInputs([District("K", 1)], [], {}))
     with pytest.raises(ScoringError, match="N_h must be positive"):
         District("K", 0)
+
+
+def test_zero_variance_falls_back_to_kish_n_eff():
+    """SPEC 6.3: where V_d = 0 (nobody named d; or every district has one ballot), n*_d is
+    the Kish n_eff, so the Wilson interval stays informative instead of [p, p] or [0, 1]."""
+    public = PublicInputs(
+        [District("AA", 100), District("BB", 300)], ["A", "B", "C"],
+        {"AA": {("A",): 6, ("A", "B"): 4}, "BB": {("A",): 10}})
+    estimates = estimate_public(tally_public(public))
+    deff, n_eff = kish_design_effect(np.array([100, 300]), np.array([10, 10]))
+    assert estimates.n_eff == pytest.approx(n_eff) == pytest.approx(16.0)
+    # A: named on every ballot (p_hd = 1 everywhere); C: on none. Both have V = 0.
+    assert estimates.se[0] == 0.0 and estimates.se[2] == 0.0
+    assert estimates.n_star[[0, 2]].tolist() == [n_eff, n_eff]
+    z2 = 1.959964 ** 2
+    assert estimates.ci_low[2] == 0.0
+    assert estimates.ci_high[2] == pytest.approx(z2 / (n_eff + z2), rel=1e-12)
+    assert estimates.ci_low[0] == pytest.approx(n_eff / (n_eff + z2), rel=1e-12)
+    assert estimates.ci_high[0] == pytest.approx(1.0)
+    assert estimates.se[1] > 0 and estimates.n_star[1] != n_eff
+
+
+def test_one_ballot_per_district_uses_n_eff_too():
+    public = PublicInputs([District("AA", 100), District("BB", 300)], ["A", "B"],
+                          {"AA": {("A",): 1}, "BB": {("B",): 1}})
+    estimates = estimate_public(tally_public(public))
+    assert estimates.se.tolist() == [0.0, 0.0]
+    assert estimates.n_star.tolist() == [estimates.n_eff, estimates.n_eff]
+    lo, hi = estimates.ci_low, estimates.ci_high
+    assert (0.0 < lo).all() and (hi < 1.0).all() and (lo < hi).all()

@@ -39,7 +39,7 @@ def results():
 
 def test_keys_exactly(results):
     assert set(results) == TOP_KEYS
-    assert results["spec"] == "awards-scoring/1"
+    assert results["spec"] == "awards-scoring/2"
     assert set(results["public"]) == PUBLIC_KEYS
     assert all(set(row) == DEPARTMENT_KEYS for row in results["public"]["departments"])
     assert [r["department"] for r in results["public"]["departments"]] == list("ABCDE")

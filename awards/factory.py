@@ -1,0 +1,213 @@
+"""The application factory: configuration, extensions, blueprints, command line, headers.
+
+Reached as ``awards.create_app``; kept out of the package's ``__init__`` so that importing
+``awards`` (as ``python -m awards.audit.verify`` does) needs neither Flask nor SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from flask_babel import get_locale
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import ROOT
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    Parameters
+    ----------
+    config
+        Overrides applied after the environment's configuration class (tests pass
+        ``SQLALCHEMY_DATABASE_URI`` and ``TESTING`` here).
+
+    Raises
+    ------
+    awards.config.ConfigError
+        In production without ``SECRET_KEY``, the code pepper or the signing-key secret.
+    awards.access.MissingAccessRule
+        When a route does not declare who may reach it.
+    """
+    from . import models  # noqa: F401  (register the tables)
+    from .access import check_access_rules
+    from .cli import register_cli
+    from .config import CONFIGS, check_production_secrets
+    from .errors import register_error_handlers
+    from .extensions import babel, csrf, db, htmx, limiter, login, migrate
+    from .i18n import select_locale
+    from .request_guards import register_request_guards
+
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    env = os.environ.get("AWARDS_ENV", "development")
+    app.config.from_object(CONFIGS[env])
+    if config:
+        app.config.update(config)
+    if env == "production":
+        check_production_secrets(app.config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
+            Path(app.instance_path) / "awards.db"
+        )
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://"
+    )
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                    compare_type=True)
+    login.init_app(app)
+    login.login_view = "auth.signin"
+    login.login_message = None
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    htmx.init_app(app)
+    limiter.init_app(app)
+
+    register_request_guards(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    register_headers(app)
+    register_template_helpers(app)
+    check_access_rules(app)
+    return app
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # SQLAlchemy emits BEGIN itself (below), so the driver must not.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "handle_error")
+def _drop_key_values(context):
+    """PostgreSQL names the offending value in an error's DETAIL ("Key (code_hmac)=(…)
+    already exists"); like ``hide_parameters``, no value of a statement reaches an
+    exception message or a log line (SPEC section 4)."""
+    original = context.original_exception
+    message = str(original)
+    if "\nDETAIL:" not in message or context.sqlalchemy_exception is None:
+        return None
+    plain = type(original)(message.split("\nDETAIL:")[0])
+    return type(context.sqlalchemy_exception)(context.statement, context.parameters, plain,
+                                              hide_parameters=True)
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(connection) -> None:
+    """On SQLite every transaction takes the write lock when it begins. A transaction that
+    read under a deferred BEGIN cannot write once another has committed (its snapshot is
+    stale), and two of them would read the same audit-chain head. SQLite suits a single
+    office; PostgreSQL is the production database."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_blueprints(app: Flask) -> None:
+    from .audit.blueprint import bp as audit_bp
+    from .auth import bp as auth_bp
+    from .departments import bp as departments_bp
+    from .judges import bp as judges_bp
+    from .organisers import bp as organisers_bp
+    from .public import bp as public_bp
+    from .results import bp as results_bp
+    from .voting.blueprint import bp as voting_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(voting_bp)
+    app.register_blueprint(results_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(organisers_bp, url_prefix="/organiser")
+    app.register_blueprint(departments_bp, url_prefix="/department")
+    app.register_blueprint(judges_bp, url_prefix="/judge")
+
+
+def register_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
+        if request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        response.vary.add("HX-Request")
+        response.vary.add("Cookie")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .i18n import LANGUAGES, html_lang
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        locale = str(get_locale() or "en")
+        return {
+            "locale": locale,
+            "html_lang": html_lang(locale),
+            "languages": LANGUAGES,
+            "app_version": __version__,
+        }
+
+    from .labels import label
+
+    app.add_template_filter(label, "label")
+
+    @app.template_filter("bi")
+    def bilingual(obj: Any, field: str = "name") -> str:
+        """Pick ``name_zh`` or ``name_en`` of an object for the current language."""
+        locale = str(get_locale() or "en")
+        zh = getattr(obj, f"{field}_zh", None)
+        en = getattr(obj, f"{field}_en", "")
+        return zh if locale.startswith("zh") and zh else en
+
+    @app.before_request
+    def remember_request_start() -> None:
+        g.locale = str(get_locale() or "en")
