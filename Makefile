@@ -7,7 +7,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLASK_APP := app
 
-.PHONY: install run test test-sqlite test-postgres translations extract-messages bench clean
+.PHONY: install run test lint-imports test-sqlite test-postgres translations extract-messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -36,7 +36,10 @@ run: install
 	# The job worker runs beside the web server and stops when it does.
 	$(BIN)/flask awards worker & pid=$$!; trap 'kill $$pid 2>/dev/null' EXIT INT TERM; $(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: install test-sqlite test-postgres
+test: install lint-imports test-sqlite test-postgres
+
+lint-imports:
+	$(BIN)/lint-imports --no-cache
 
 # Two workers: this is a 2-core machine. Each PostgreSQL worker gets its own database.
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n 2

@@ -8,12 +8,11 @@ application is built by :func:`awards.factory.create_app`, also reachable as
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-__version__ = "0.1.0"
+from awards.about import ROOT, __version__
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["ROOT", "__version__", "create_app", "normalise_database_url"]
 
 _FACTORY_NAMES = frozenset({"create_app", "normalise_database_url"})
 
@@ -22,7 +21,7 @@ def __getattr__(name: str) -> Any:
     """``awards.create_app`` and ``awards.normalise_database_url``, imported on first use
     (PEP 562) so that the verifier never loads the web stack."""
     if name in _FACTORY_NAMES:
-        from . import factory
+        from awards import factory
 
         return getattr(factory, name)
     raise AttributeError(f"module 'awards' has no attribute {name!r}")

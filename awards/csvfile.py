@@ -24,7 +24,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO, TextIO
 
-from .exceptions import InvalidInput
+from awards.exceptions import InvalidInput
 
 FIELD_LIMIT = csv.field_size_limit()
 UTF8_BOM = b"\xef\xbb\xbf"

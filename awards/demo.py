@@ -11,15 +11,19 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import delete, select
 
-from . import ROOT
-from .campaigns.config_file import parse_config
-from .campaigns.services import load_campaign_config, move_phase, open_voting
-from .exceptions import InvalidInput
-from .extensions import db
-from .models import AuditEvent, Campaign, User, VotingCode
-from .results.demo_scores import add_demo_scores
-from .voting.ballots import cast_web_ballot
-from .voting.codes import code_hmac, format_code, parse_code
+from awards.about import ROOT
+from awards.accounts.services import create_user
+from awards.campaigns.config_file import parse_config
+from awards.campaigns.services import load_campaign_config
+from awards.exceptions import InvalidInput
+from awards.extensions import db
+from awards.models import AuditEvent, Campaign, User, VotingCode
+from awards.phases import move_phase, open_voting
+from awards.results.demo_scores import add_demo_scores
+from awards.voting.ballots import cast_web_ballot
+from awards.voting.codes import code_hmac, format_code, parse_code
+from awards.voting.households import draw_campaign_sample, import_frame, issue_codes
+from awards.voting.letters import write_letters_csv
 
 SLUG = "csea-demo"
 SEED = "CSEA-demo-2026-public-draw-seed"
@@ -120,7 +124,6 @@ def write_frame(path: Path, districts: list[dict], rng: random.Random) -> int:
 
 
 def ensure_user(role: str, username: str, name: str, department: str | None = None) -> None:
-    from .auth.services import create_user
 
     user = db.session.scalar(select(User).where(User.username == username))
     if user is not None and user.active:
@@ -160,9 +163,6 @@ def build_demo(*, reset: bool = False, data_dir: Path | None = None,
 
 def _build(data_dir: Path, work: Path, letters_path: Path,
            progress: Callable[[str], None]) -> None:
-    from .voting.households import draw_campaign_sample, import_frame, issue_codes
-    from .voting.letters import write_letters_csv
-
     rng = random.Random(2026)
     departments = sorted((d for d in read_csv(data_dir / "hk_departments.csv")
                           if d["code"] not in LEFT_OUT), key=lambda d: d["code"])

@@ -16,7 +16,24 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import ROOT, __version__
+import awards.models  # noqa: F401  (registers every table with the metadata)
+from awards.about import ROOT, __version__
+from awards.cli import register_cli
+from awards.config import CONFIGS, check_production_secrets
+from awards.extensions import babel, csrf, db, htmx, limiter, login, migrate
+from awards.labels import label
+from awards.web.access import check_access_rules
+from awards.web.audit import bp as audit_bp
+from awards.web.auth import bp as auth_bp
+from awards.web.departments import bp as departments_bp
+from awards.web.errors import register_error_handlers
+from awards.web.households import bp as voting_bp
+from awards.web.i18n import LANGUAGES, html_lang, select_locale
+from awards.web.judges import bp as judges_bp
+from awards.web.organisers import bp as organisers_bp
+from awards.web.public import bp as public_bp
+from awards.web.request_guards import register_request_guards
+from awards.web.results import bp as results_bp
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -38,17 +55,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ------
     awards.config.ConfigError
         In production without ``SECRET_KEY``, the code pepper or the signing-key secret.
-    awards.access.MissingAccessRule
+    awards.web.access.MissingAccessRule
         When a route does not declare who may reach it.
     """
-    from . import models  # noqa: F401  (register the tables)
-    from .access import check_access_rules
-    from .cli import register_cli
-    from .config import CONFIGS, check_production_secrets
-    from .errors import register_error_handlers
-    from .extensions import babel, csrf, db, htmx, limiter, login, migrate
-    from .i18n import select_locale
-    from .request_guards import register_request_guards
 
     app = Flask(
         __name__,
@@ -143,14 +152,6 @@ def _sqlite_begin_immediate(connection) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .audit.blueprint import bp as audit_bp
-    from .auth import bp as auth_bp
-    from .departments import bp as departments_bp
-    from .judges import bp as judges_bp
-    from .organisers import bp as organisers_bp
-    from .public import bp as public_bp
-    from .results import bp as results_bp
-    from .voting.blueprint import bp as voting_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(voting_bp)
@@ -184,7 +185,6 @@ def register_headers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from .i18n import LANGUAGES, html_lang
 
     @app.context_processor
     def inject() -> dict[str, Any]:
@@ -196,7 +196,6 @@ def register_template_helpers(app: Flask) -> None:
             "app_version": __version__,
         }
 
-    from .labels import label
 
     app.add_template_filter(label, "label")
 

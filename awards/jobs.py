@@ -2,7 +2,7 @@
 
 The queue is Huey: a SQLite file under ``instance/`` by default, Redis when ``REDIS_URL`` is
 set, and run synchronously in-process under test. Its worker is ``flask awards worker``
-(:mod:`awards.worker`). The ``jobs`` row stays the record that every process reads:
+(:func:`run_worker`). The ``jobs`` row stays the record that every process reads:
 
 * :func:`start_job` writes the row (``queued``) and puts its id on the queue;
 * a worker **claims** the row (``queued`` → ``running``, a fresh ``lease_token``, one more
@@ -28,12 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from .extensions import db
-from .models import Job
-from .models.base import utcnow
+from awards.exceptions import AwardsError
+from awards.extensions import db
+from awards.models import Job
+from awards.models.base import utcnow
 
 Progress = Callable[[int], None]
 Work = Callable[[Job, "JobProgress"], str]
@@ -63,22 +65,13 @@ def job_kind(name: str, *, retry_safe: bool) -> Callable[[Work], Work]:
 
 
 def registered_kinds() -> dict[str, JobKind]:
-    from . import tasks  # noqa: F401  (registers the job kinds)
-
+    """The kinds registered so far: :mod:`awards.tasks` registers them when it is imported
+    (by the pages that start jobs and by the worker command)."""
     return KINDS
 
 
 class LeaseLost(RuntimeError):
     """This worker's claim on the job ended (it was judged stopped and the job handed on)."""
-
-
-def exports_dir(slug: str) -> Path:
-    """Where a campaign's exports (letters, bundles) are written: ``EXPORTS_DIR/SLUG``
-    (default ``instance/exports/SLUG``)."""
-    root = current_app.config.get("EXPORTS_DIR") or Path(current_app.instance_path) / "exports"
-    path = Path(root) / slug
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 # --------------------------------------------------------------------------- producing
@@ -105,8 +98,6 @@ def start_job(campaign_id: int, kind: str, total: int, actor: str,
 
 def enqueue(job_id: int) -> None:
     """Put a job id on the queue (a duplicate is harmless: only one worker claims a row)."""
-    from .worker import queue_of
-
     queue_of(current_app._get_current_object()).run_job(job_id)  # type: ignore[attr-defined]
 
 
@@ -250,14 +241,12 @@ def run_job(job_id: int) -> None:
 
 
 def _after_error(job_id: int, token: str, kind: JobKind, exc: Exception) -> None:
-    from .exceptions import AwardsError
-    from .voting.letters import LetterError
 
     current_app.logger.exception("job %s failed", job_id)
     attempts = db.session.scalar(select(Job.attempts).where(Job.id == job_id)) or 0
     # Errors that say what to change (or a missing input) would only fail again; others (a lost database
     # connection, a full disk) may pass.
-    transient = not isinstance(exc, (AwardsError, LetterError, ValueError, LookupError,
+    transient = not isinstance(exc, (AwardsError, ValueError, LookupError,
                                      FileNotFoundError))
     if kind.retry_safe and transient and \
             attempts < int(current_app.config.get("JOB_MAX_ATTEMPTS", 3)):
@@ -301,3 +290,69 @@ class _heartbeat:
                         Job.status == "running").values(heartbeat_at=utcnow()))
             except OperationalError:  # a busy database: the next beat tries again
                 logging.getLogger(__name__).warning("job %s: heartbeat missed", self.job_id)
+
+
+# --------------------------------------------------------------------------- the queue and its worker
+
+QUEUE_NAME = "awards-jobs"
+
+
+def build_huey(config: dict[str, Any], instance_path: str) -> Huey:
+    """The Huey instance the configuration asks for (results are not kept: progress and
+    results live in the ``jobs`` table)."""
+    immediate = config.get("JOB_QUEUE_IMMEDIATE")
+    if immediate is None:
+        immediate = bool(config.get("TESTING"))
+    options: dict[str, Any] = {"results": False, "immediate": immediate}
+    if config.get("REDIS_URL") and not config.get("JOB_QUEUE_FILE"):
+        return RedisHuey(QUEUE_NAME, url=config["REDIS_URL"], **options)
+    filename = config.get("JOB_QUEUE_FILE") or str(Path(instance_path) / "job-queue.db")
+    Path(filename).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(QUEUE_NAME, filename=filename, **options)
+
+
+class Queue:
+    """The app's queue: the Huey instance and its tasks, each run in an app context."""
+
+    def __init__(self, app: Flask):
+
+        self.huey = build_huey(app.config, app.instance_path)
+        retries = max(int(app.config.get("JOB_MAX_ATTEMPTS", 3)) - 1, 0)
+
+        @self.huey.task(retries=retries, retry_delay=int(app.config.get("JOB_RETRY_DELAY", 30)),
+                        name="run_job")
+        def run_queued(job_id: int) -> None:
+            with app.app_context():
+                run_job(job_id)
+
+        @self.huey.periodic_task(crontab(minute="*"), name="recover_stale_jobs")
+        def recover() -> None:
+            with app.app_context():
+                recover_stale_jobs()
+
+        self.run_job = run_queued
+
+
+def queue_of(app: Flask) -> Queue:
+    """The app's queue, made on first use."""
+    if "awards_queue" not in app.extensions:
+        app.extensions["awards_queue"] = Queue(app)
+    return app.extensions["awards_queue"]
+
+
+def run_worker(app: Flask, threads: int) -> None:
+    """Recover what a stopped worker left, then consume the queue until SIGINT (finish the
+    running jobs) or SIGTERM (stop now; their leases expire and they are handed on)."""
+
+    queue = queue_of(app)
+    if queue.huey.immediate:
+        raise RuntimeError("the job queue runs in-process here (JOB_QUEUE_IMMEDIATE); "
+                           "there is nothing for a worker to do")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    with app.app_context():
+        recovered, waiting = recover_stale_jobs(), requeue_waiting_jobs()
+    logging.getLogger("awards.jobs").info(
+        "worker started: %d stale job(s) recovered, %d waiting job(s) queued",
+        recovered, waiting)
+    queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True,
+                               initial_delay=0.1, max_delay=1.0).run()

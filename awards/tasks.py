@@ -8,9 +8,11 @@ import json
 import os
 import tempfile
 
-from .extensions import db
-from .jobs import JobProgress, exports_dir, job_kind
-from .models import Campaign, Job
+from awards.extensions import db
+from awards.jobs import JobProgress, job_kind, start_job
+from awards.models import Campaign, Job
+from awards.storage import exports_dir
+from awards.voting.letter_files import read_letters_csv, write_pdf
 
 
 @job_kind("letters_pdf", retry_safe=True)
@@ -21,7 +23,6 @@ def letters_pdf(job: Job, progress: JobProgress) -> str:
     ``letters-….pdf`` once complete and only while this worker still holds the job, so a
     reader sees a whole PDF or none. It first deletes what a stopped attempt left.
     """
-    from .voting.letter_files import read_letters_csv, write_pdf
 
     campaign = db.session.get(Campaign, job.campaign_id)
     csv_path = exports_dir(campaign.slug) / json.loads(job.params)["csv"]
@@ -52,3 +53,9 @@ def _detach(campaign: Campaign) -> None:
     _ = campaign.districts, campaign.name_en, campaign.name_zh, campaign.voting_closes_at
     db.session.expunge_all()
     db.session.commit()
+
+
+def start_letters_pdf(campaign: Campaign, csv_name: str, total: int, actor: str) -> int:
+    """Queue the letters PDF of ``csv_name`` (a letters CSV in the campaign's exports);
+    returns the job's id."""
+    return start_job(campaign.id, "letters_pdf", total, actor, {"csv": csv_name})

@@ -39,8 +39,9 @@ def prepare(url: str, ballots: int) -> list[str]:
 
     from awards import create_app
     from awards.campaigns.config_file import parse_config
-    from awards.campaigns.services import load_campaign_config, move_phase, open_voting
+    from awards.campaigns.services import load_campaign_config
     from awards.extensions import db
+    from awards.phases import move_phase, open_voting
     from awards.voting.households import draw_campaign_sample, import_frame, issue_codes
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CODE_PEPPER": PEPPER})

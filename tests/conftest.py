@@ -160,7 +160,7 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 def make_user(app):
-    from awards.auth.services import create_user
+    from awards.accounts.services import create_user
 
     def make(role: str, username: str, department: str | None = None):
         return create_user(role, username, PASSWORD, department_code=department)

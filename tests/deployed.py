@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
-import os
 import re
 import signal
 import socket
@@ -186,10 +185,11 @@ def seed() -> dict:
     import io
 
     from awards import create_app
-    from awards.auth.services import create_user
+    from awards.accounts.services import create_user
     from awards.campaigns.config_file import parse_config
-    from awards.campaigns.services import load_campaign_config, move_phase, open_voting
+    from awards.campaigns.services import load_campaign_config
     from awards.extensions import db
+    from awards.phases import move_phase, open_voting
     from awards.voting.codes import format_code
     from awards.voting.households import draw_campaign_sample, import_frame, issue_codes
 

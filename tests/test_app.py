@@ -4,8 +4,8 @@ import pytest
 from flask import Flask
 
 from awards import create_app
-from awards.access import MissingAccessRule, check_access_rules, public, roles
 from awards.config import ConfigError
+from awards.web.access import MissingAccessRule, check_access_rules, public, roles
 
 
 def test_route_without_access_rule_stops_start(app):

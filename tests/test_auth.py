@@ -80,7 +80,7 @@ def test_invitation_is_one_time_and_expires(client, organiser, app):
 
 
 def test_expired_invitation_is_refused(client, app):
-    from awards.auth.services import create_invitation
+    from awards.accounts.services import create_invitation
 
     token = create_invitation("judge", name="J", actor="olivia")
     invitation = db.session.scalar(select(Invitation))
@@ -111,7 +111,7 @@ def test_users_create_refuses_coordinator_without_department(runner, tmp_path):
 
 
 def test_an_invitation_cannot_claim_a_judge_account_waiting_for_its_own(client, campaign, app):
-    from awards.auth.services import create_invitation
+    from awards.accounts.services import create_invitation
 
     token = create_invitation("judge", name="Someone", actor="olivia")
     invited = client.__class__(app.test_client())
@@ -125,7 +125,7 @@ def test_an_invitation_cannot_claim_a_judge_account_waiting_for_its_own(client, 
 
 
 def test_a_named_invitation_activates_that_judge(client, campaign, app):
-    from awards.auth.services import accept_invitation, create_invitation
+    from awards.accounts.services import accept_invitation, create_invitation
 
     token = create_invitation("judge", name="Judge One", username="j01", actor="olivia")
     user = accept_invitation(token, "ignored", "a long password 1")
@@ -135,7 +135,7 @@ def test_a_named_invitation_activates_that_judge(client, campaign, app):
 def test_an_invitation_is_used_once_even_when_accepted_twice_at_once(app):
     import threading
 
-    from awards.auth.services import accept_invitation, create_invitation
+    from awards.accounts.services import accept_invitation, create_invitation
     from awards.exceptions import AwardsError
 
     token = create_invitation("auditor", name="A", actor="olivia")

@@ -81,7 +81,7 @@ def test_unknown_usernames_are_throttled_alike(app, organiser):
 
 
 def test_the_wait_is_capped():
-    from awards.auth.throttle import delay_after
+    from awards.accounts.throttle import delay_after
 
     waits = [delay_after(n, 5, 1, 300) for n in range(1, 40)]
     assert waits[:4] == [0, 0, 0, 0] and waits[4:8] == [1, 2, 4, 8]
@@ -90,8 +90,8 @@ def test_the_wait_is_capped():
 
 def test_the_throttle_is_shared_between_processes_through_redis(tmp_path):
     """Two app processes with REDIS_URL: failures counted by one make the other wait."""
-    from awards.auth import throttle
     from awards.extensions import limiter
+    from awards.accounts import throttle
 
     apps = [create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/{i}.db",
                         "REDIS_URL": REDIS_URL, "RATELIMIT_STORAGE_URI": REDIS_URL})
@@ -177,7 +177,7 @@ def test_signing_out_one_browser_leaves_the_others_signed_in(app, client, organi
 
 
 def test_a_new_password_ends_earlier_sessions(app, client, organiser):
-    from awards.auth.services import create_user
+    from awards.accounts.services import create_user
 
     client.signin("olivia", PASSWORD)
     thief = copy_session(client, app)

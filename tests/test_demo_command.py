@@ -31,6 +31,7 @@ def test_demo_is_refused_in_production_through_the_real_command(app, args, tmp_p
     before = row_counts()
     env = {**os.environ, "AWARDS_ENV": "production", "SECRET_KEY": "s" * 32,
            "AWARDS_CODE_PEPPER": "p" * 32, "AWARDS_SIGNING_KEY": "k" * 32,
+           "AWARDS_POINTER_KEY": "q" * 32,
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "AWARDS_EXPORTS_DIR": str(tmp_path / "exports")}
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "awards", "demo",

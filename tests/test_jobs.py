@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+import awards.tasks  # noqa: F401  (registers the job kinds)
 from awards import create_app
 from awards.extensions import db
 from awards.jobs import WORKER_STOPPED, JobProgress, LeaseLost, recover_stale_job, start_job
@@ -160,8 +161,8 @@ def worker_setup(tmp_path):
 @pytest.mark.slow
 def test_a_worker_killed_mid_letters_is_replaced_and_the_pdf_completes(worker_setup,
                                                                         tmp_path):
-    from awards.auth.services import create_user
-    from awards.jobs import exports_dir
+    from awards.accounts.services import create_user
+    from awards.storage import exports_dir
 
     from .conftest import CsrfClient
 

@@ -5,10 +5,11 @@ from sqlalchemy import select
 
 from awards.audit.service import chain_events
 from awards.campaigns.config_file import parse_config
-from awards.campaigns.services import load_campaign_config, move_phase, open_voting
+from awards.campaigns.services import load_campaign_config
 from awards.exceptions import FrozenError, LifecycleError
 from awards.extensions import db
 from awards.models import Campaign
+from awards.phases import move_phase, open_voting
 
 from .conftest import MINIMAL_CONFIG, PASSWORD
 

@@ -97,7 +97,7 @@ def test_nul_in_a_path_is_refused(client, organiser):
     "javascript:alert(1)", "evil.example", "/\x0b/evil.example", "",
 ])
 def test_same_site_path_refuses_other_hosts(raw):
-    from awards.safe_urls import same_site_path
+    from awards.web.safe_urls import same_site_path
 
     assert same_site_path(raw, "/home") == "/home"
 
@@ -109,7 +109,7 @@ def test_same_site_path_refuses_other_hosts(raw):
     ("/results/x:y", "/results/x:y"),
 ])
 def test_same_site_path_keeps_local_paths_as_the_browser_reads_them(raw, expected):
-    from awards.safe_urls import same_site_path
+    from awards.web.safe_urls import same_site_path
 
     assert same_site_path(raw, "/home") == expected
 
@@ -163,7 +163,7 @@ def test_language_switch_with_newlines_in_next_redirects_safely(client):
     ("GET", "cross-site", "https://evil.example", False),
 ])
 def test_is_cross_site(method, fetch_site, origin, refused):
-    from awards.request_guards import is_cross_site
+    from awards.web.request_guards import is_cross_site
 
     assert is_cross_site(method, fetch_site, origin, "https://awards.example") is refused
 

@@ -10,11 +10,11 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import select, text
 
-from ..extensions import db
-from ..models import AuditEvent
-from ..models.audit import SYSTEM_CHAIN
-from ..models.base import utcnow
-from .chain import GENESIS, ChainCheck, canonical_json, check_chain, event_hash
+from awards.audit.chain import GENESIS, ChainCheck, canonical_json, check_chain, event_hash
+from awards.extensions import db
+from awards.models import AuditEvent
+from awards.models.audit import SYSTEM_CHAIN
+from awards.models.base import utcnow
 
 
 def current_actor() -> str:
@@ -100,57 +100,3 @@ def chain_events(chain: str) -> list[AuditEvent]:
 def verify_stored_chain(chain: str) -> ChainCheck:
     """Check a stored chain; the result names the first altered, missing or reordered event."""
     return check_chain(event_as_dict(e) for e in chain_events(chain))
-
-
-# --------------------------------------------------------------------------- who sees what
-
-#: Events whose data speaks of a result version (its finalists, best public image, inputs
-#: digest, or that it was exported). Before that version is public, only organisers read it.
-RESULTS_ACTIONS = frozenset({"results_computed", "results_exported"})
-
-
-def disclosed_version(campaign) -> int:
-    """The newest result version the public may know of: the current published version's
-    number, or 0 before publication (SPEC 9: results hidden before publication). Versions
-    up to it are in the published bundle's audit log; later ones are pending corrections."""
-    from .publish import current_published
-
-    version = current_published(campaign)
-    return version.version if version is not None else 0
-
-
-def withholds_data(action: str, data: str, disclosed: int) -> bool:
-    """Whether a non-organiser must not read this event's data: a results event about a
-    version newer than ``disclosed`` (or one that does not say which version).
-
-    The event itself (its number, time, actor, action and hash) stays visible, so the chain
-    can still be followed; its data could reveal results before they are published.
-    """
-    if action not in RESULTS_ACTIONS:
-        return False
-    try:
-        version = json.loads(data).get("version")
-    except (ValueError, AttributeError):
-        return True
-    return not isinstance(version, int) or isinstance(version, bool) or version > disclosed
-
-
-def withheld_seqs(events, campaign, *, sees_everything: bool) -> set[int]:
-    """Sequence numbers among ``events`` whose data is withheld from the viewer
-    (none for organisers)."""
-    if sees_everything:
-        return set()
-    disclosed = disclosed_version(campaign)
-    return {e.seq for e in events if withholds_data(e.action, e.data, disclosed)}
-
-
-def published_chain_events(chain: str, disclosed: int) -> list[AuditEvent]:
-    """The chain as far as it may be published with result version ``disclosed``: every
-    event before the first results event about a later, unpublished version (a pending
-    correction). A prefix of a chain is still a whole chain from the genesis, so the bundle
-    verifies; the rest is published with the correction."""
-    events = chain_events(chain)
-    for index, event in enumerate(events):
-        if withholds_data(event.action, event.data, disclosed):
-            return events[:index]
-    return events

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..exceptions import ConfigLoadError
-from ..models.campaign import (
+from awards.exceptions import ConfigLoadError
+from awards.models.campaign import (
     JUDGE_METHODS,
     ROUNDS,
     AwardTier,
@@ -25,8 +25,8 @@ from ..models.campaign import (
     Department,
     District,
 )
-from ..models.judging import Judge
-from ..models.users import User
+from awards.models.judging import Judge
+from awards.models.users import User
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")

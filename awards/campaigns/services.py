@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..audit.service import record
-from ..exceptions import FrozenError, LifecycleError
-from ..extensions import db
-from ..models import (
+from awards.audit.service import record
+from awards.campaigns.config_file import CampaignSpec
+from awards.exceptions import FrozenError, LifecycleError
+from awards.extensions import db
+from awards.models import (
     AwardTier,
     Campaign,
     Category,
@@ -21,12 +22,10 @@ from ..models import (
     Department,
     District,
     Judge,
-    ResultVersion,
     User,
 )
-from ..models.base import utcnow
-from ..models.campaign import STATES
-from .config_file import CampaignSpec
+from awards.models.base import utcnow
+from awards.models.campaign import STATES
 
 # Settings frozen when voting opens (SPEC section 2).
 FROZEN_SETTINGS = ("max_choices", "finalists", "public_weight", "judge_method",
@@ -242,36 +241,7 @@ def next_state(campaign: Campaign) -> str | None:
     return STATES[index + 1] if index + 1 < len(STATES) else None
 
 
-def move_phase(campaign: Campaign, target: str) -> Campaign:
-    """Move the campaign to the next lifecycle state (SPEC section 2).
-
-    Raises
-    ------
-    LifecycleError
-        For an unknown state, a skip, a move backwards, or a precondition not met.
-    """
-    if target not in STATES:
-        raise LifecycleError(f"unknown state '{target}' (states: {', '.join(STATES)})")
-    allowed = next_state(campaign)
-    if target != allowed:
-        where = f"the next state is '{allowed}'" if allowed else "it is already published"
-        raise LifecycleError(f"cannot move '{campaign.slug}' from '{campaign.state}' to "
-                             f"'{target}': {where}")
-    if campaign.state == "adjudication" and _voting_is_open(campaign):
-        raise LifecycleError("close voting before announcing the finalists")
-    if target == "finalists_announced":
-        _require_current_results(campaign)
-    if target == "published":
-        raise LifecycleError("use 'flask awards publish' to publish: it freezes and signs "
-                             "the results")
-    before = campaign.state
-    campaign.state = target
-    record("phase_changed", campaign.slug, {"from": before, "to": target}, chain=campaign.slug)
-    db.session.commit()
-    return campaign
-
-
-def _voting_is_open(campaign: Campaign) -> bool:
+def voting_window_is_open(campaign: Campaign) -> bool:
     """Inside the window, and only once 'voting open' has frozen the settings and codes exist:
     a window written in a config file does not open the vote by itself."""
     if campaign.frozen_at is None or not campaign.codes_commitment:
@@ -288,17 +258,17 @@ def as_utc(value):
     return value.replace(tzinfo=UTC)
 
 
-def _require_current_results(campaign: Campaign) -> None:
-    """Finalists come from results computed on the data the campaign holds now."""
-    from ..audit.publish import check_results_current
+def ensure_not_published(campaign: Campaign, what: str) -> None:
+    """Refuse a change to ``what`` once the campaign is published (SPEC section 2).
 
-    latest = db.session.scalar(
-        select(ResultVersion).where(ResultVersion.campaign_id == campaign.id)
-        .order_by(ResultVersion.version.desc()).limit(1))
-    if latest is None:
-        raise LifecycleError("compute the results (flask awards results) before announcing "
-                             "the finalists")
-    check_results_current(campaign, latest)
+    Raises
+    ------
+    FrozenError
+        After recording the refused change in the campaign's audit log (committed).
+    """
+    if campaign.state == "published":
+        raise refuse(campaign, what, f"'{campaign.slug}' is published: its {what} are frozen "
+                     "and cannot change")
 
 
 def lock_campaign(campaign: Campaign) -> Campaign:
@@ -309,53 +279,5 @@ def lock_campaign(campaign: Campaign) -> Campaign:
     return campaign
 
 
-def open_voting(campaign: Campaign) -> Campaign:
-    """Open the voting window now and freeze the settings of SPEC section 2.
-
-    Raises
-    ------
-    LifecycleError
-        Outside ``adjudication``, without issued codes, or when already open.
-    """
-    if campaign.state != "adjudication":
-        raise LifecycleError(f"voting opens only in 'adjudication'; '{campaign.slug}' is in "
-                             f"'{campaign.state}'")
-    if not campaign.codes_commitment:
-        raise LifecycleError("issue the voting codes (flask awards codes issue) before "
-                             "opening the vote")
-    if _voting_is_open(campaign):
-        raise LifecycleError("voting is already open")
-    now = utcnow()
-    campaign.voting_opens_at = now
-    if campaign.voting_closes_at is not None and as_utc(campaign.voting_closes_at) <= now:
-        campaign.voting_closes_at = None
-    first = campaign.frozen_at is None
-    campaign.frozen_at = campaign.frozen_at or now
-    record("voting_opened", campaign.slug,
-           {"at": now.isoformat(), "frozen": first, "seed": campaign.seed,
-            "codes_commitment": campaign.codes_commitment}, chain=campaign.slug)
-    db.session.commit()
-    return campaign
-
-
-def close_voting(campaign: Campaign) -> Campaign:
-    """Close the voting window now.
-
-    Raises
-    ------
-    LifecycleError
-        When voting is not open.
-    """
-    if not _voting_is_open(campaign):
-        raise LifecycleError("voting is not open")
-    now = utcnow()
-    campaign.voting_closes_at = now
-    record("voting_closed", campaign.slug, {"at": now.isoformat()}, chain=campaign.slug)
-    db.session.commit()
-    from ..voting.mixer import mix_everything
-    mix_everything(campaign.id)  # SPEC 4: whatever is left in the inbox moves at the close
-    return campaign
-
-
 def voting_is_open(campaign: Campaign) -> bool:
-    return campaign.state == "adjudication" and _voting_is_open(campaign)
+    return campaign.state == "adjudication" and voting_window_is_open(campaign)

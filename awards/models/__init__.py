@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models, one module per area."""
 
-from .audit import AuditEvent
-from .campaign import (
+from awards.models.audit import AuditEvent
+from awards.models.campaign import (
     AwardTier,
     Campaign,
     Category,
@@ -11,11 +11,11 @@ from .campaign import (
     Job,
     ResultVersion,
 )
-from .entries import Attachment, Entry, EntrySection, Pledge
-from .judging import Assignment, Conflict, Judge, Score, Scorecard, ScorecardRevision
-from .users import Invitation, User
-from .vote_session import VoteSession
-from .voting import Ballot, Household, InboxBallot, SampledHousehold, VotingCode
+from awards.models.entries import Attachment, Entry, EntrySection, Pledge
+from awards.models.judging import Assignment, Conflict, Judge, Score, Scorecard, ScorecardRevision
+from awards.models.users import Invitation, User
+from awards.models.vote_session import VoteSession
+from awards.models.voting import Ballot, Household, InboxBallot, SampledHousehold, VotingCode
 
 __all__ = [
     "Assignment",

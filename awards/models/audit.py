@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from awards.extensions import db
 
 SYSTEM_CHAIN = "_system"
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import utcnow
+from awards.extensions import db
+from awards.models.base import utcnow
 
 CONFLICT_SOURCES = ("declared", "organiser", "affiliation")
 SCORECARD_STATUSES = ("draft", "submitted", "reopened")

@@ -9,8 +9,8 @@ from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
-from .base import utcnow
+from awards.extensions import db
+from awards.models.base import utcnow
 
 ROLES = ("organiser", "coordinator", "judge", "auditor")
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from awards.extensions import db
 
 CODE_STATES = ("issued", "used", "void")
 CHANNELS = ("web", "paper")

@@ -14,9 +14,12 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Campaign, Conflict, Judge, User
-from .scores_import import ScoreImportReport, import_scores, score_sheet_lines
+from awards.campaigns.eligibility import eligible_departments
+from awards.extensions import db
+from awards.models import Campaign, Conflict, Judge, User
+from awards.results.scores_import import ScoreImportReport, import_scores, score_sheet_lines
+from awards.results.services import load_scoring_data
+from awards.scoring import ScoringError, compute_results
 
 PER_DEPARTMENT = 5
 
@@ -36,9 +39,6 @@ def add_demo_scores(campaign: Campaign, rng: random.Random,
     InvalidInput
         When the campaign has fewer judges than a department needs.
     """
-    from ..scoring import ScoringError, compute_results
-    from ..voting.ballots import eligible_departments
-    from .services import load_scoring_data
 
     judges = [username for username, in db.session.execute(
         select(User.username).join(Judge, Judge.user_id == User.id)

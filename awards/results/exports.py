@@ -9,11 +9,10 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..models import Campaign, ResultVersion
-from .report_pdf import export_pdf
-from .services import version_results
-from .view import ResultsView, build_view
-
+from awards.models import Campaign, ResultVersion
+from awards.results.report_pdf import export_pdf
+from awards.results.services import version_results
+from awards.results.view import ResultsView, build_view
 
 CSV_HEADER = (
     "rank", "department", "name_en", "name_zh", "finalist", "combined", "display",

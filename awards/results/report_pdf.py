@@ -25,10 +25,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..models import Campaign, ResultVersion
-from . import charts
-from .services import version_results
-from .view import (
+from awards.models import Campaign, ResultVersion
+from awards.results import charts
+from awards.results.services import version_results
+from awards.results.view import (
     ResultsView,
     build_view,
     chart_sentences,
@@ -36,6 +36,7 @@ from .view import (
     local_name,
     percent,
 )
+from awards.voting.letters import find_cjk_font
 
 FONT_NAME = "AwardsResultsCJK"
 MARGIN = 18 * mm
@@ -53,8 +54,6 @@ def pdf_font() -> str:
     if FONT_NAME in pdfmetrics.getRegisteredFontNames():
         return FONT_NAME
     try:
-        from ..voting.letters import find_cjk_font
-
         path, index = find_cjk_font()
         pdfmetrics.registerFont(TTFont(FONT_NAME, path, subfontIndex=index))
     except Exception:  # noqa: BLE001  (no usable CJK font: Latin text still renders)

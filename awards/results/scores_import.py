@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ..audit.service import current_actor, record
-from ..csvfile import CsvReader, Source
-from ..extensions import db
-from ..models import (
+from awards.audit.service import current_actor, record
+from awards.campaigns.eligibility import eligible_departments
+from awards.campaigns.services import refuse
+from awards.csvfile import CsvReader, Source
+from awards.extensions import db
+from awards.models import (
     Assignment,
     Campaign,
     Conflict,
@@ -34,8 +36,8 @@ from ..models import (
     ScorecardRevision,
     User,
 )
-from ..models.base import utcnow
-from ..models.campaign import ROUNDS
+from awards.models.base import utcnow
+from awards.models.campaign import ROUNDS
 
 HEADER = ("round", "judge", "department", "criterion", "score")
 REVISION_REASON = "paper score sheet import"
@@ -109,7 +111,6 @@ def import_scores(
         criterion not of that round, score not a whole number in ``0..max``, conflicted
         judge and department, or a repeated (round, judge, department, criterion).
     """
-    from ..campaigns.services import refuse
 
     actor = actor or current_actor()
     if campaign.state == "published":
@@ -134,7 +135,6 @@ def import_scores(
 
 
 def _validate(campaign: Campaign, reader: CsvReader) -> list[_Row]:
-    from ..voting.ballots import eligible_departments
 
     errors = reader.errors
     judges = {username: judge for judge, username in db.session.execute(

@@ -17,10 +17,12 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from ..audit.service import current_actor, record
-from ..exceptions import InvalidInput
-from ..extensions import db
-from ..models import (
+from awards.audit.service import current_actor, record
+from awards.campaigns.eligibility import eligible_departments
+from awards.campaigns.services import refuse, voting_is_open
+from awards.exceptions import InvalidInput
+from awards.extensions import db
+from awards.models import (
     Ballot,
     Campaign,
     Conflict,
@@ -32,8 +34,9 @@ from ..models import (
     Scorecard,
     User,
 )
-from ..models.base import utcnow
-from ..scoring import (
+from awards.models.base import utcnow
+from awards.results.digest import config_for_digest, inputs_digest
+from awards.scoring import (
     DEFAULT_AWARDS,
     District,
     JudgeScore,
@@ -43,7 +46,7 @@ from ..scoring import (
     compute_results,
     judge_scores_from_scorecards,
 )
-from .digest import config_for_digest, inputs_digest
+from awards.voting.mixer import mix_before_count
 
 ScoreRow = tuple[str, str, str, str, int]
 VOTING_OPEN_MESSAGE = ("close voting before computing results: exact counts while voting is "
@@ -171,8 +174,6 @@ def load_scoring_data(campaign: Campaign) -> ScoringData:
     InvalidInput
         No seed, a district without a population, or scores the engine cannot read.
     """
-    from ..voting.ballots import eligible_departments
-    from ..voting.mixer import mix_before_count
 
     mix_before_count(campaign)  # SPEC 4: no count before the inbox is mixed
     config = scoring_config(campaign)
@@ -226,7 +227,7 @@ def compute_campaign_results(
     ``"inputs_digest"``. Nothing is computed while voting is open (SPEC 4: exact counts
     taken during the vote, compared with later ones, could link ballots to households).
     After publication the results are frozen: a recomputation needs a reason and becomes a
-    new *unpublished* version; only :func:`awards.audit.publish.republish` publishes it.
+    new *unpublished* version; only :func:`awards.publication.publish.republish` publishes it.
     Earlier versions stay as they were.
 
     Parameters
@@ -250,7 +251,6 @@ def compute_campaign_results(
         Voting is open, or the engine's message: fewer than 2 judges for a department, a
         disconnected judge–department graph, no eligible departments, no seed, …
     """
-    from ..campaigns.services import refuse, voting_is_open
 
     reason = (reason or "").strip()
     actor = actor or current_actor()
@@ -303,29 +303,6 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
-
-
-def result_versions(campaign: Campaign, *, published_only: bool = False) -> list[ResultVersion]:
-    """The campaign's result versions, newest first."""
-    query = select(ResultVersion).where(ResultVersion.campaign_id == campaign.id)
-    if published_only:
-        query = query.where(ResultVersion.published_at.is_not(None))
-    return list(db.session.scalars(query.order_by(ResultVersion.version.desc())))
-
-
-def public_versions(campaign: Campaign) -> list[ResultVersion]:
-    """Versions shown on the public page of a published campaign, newest first: only those
-    published (a correction computed but not yet published stays with the organisers)."""
-    if campaign.state != "published":
-        return []
-    return result_versions(campaign, published_only=True)
-
-
-def find_version(versions: list[ResultVersion], number: int | None) -> ResultVersion | None:
-    """The version numbered ``number`` among ``versions`` (the first when ``number`` is None)."""
-    if number is None:
-        return versions[0] if versions else None
-    return next((v for v in versions if v.version == number), None)
 
 
 def version_results(version: ResultVersion) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..models import Campaign
-from ..scoring.combine import FINALIST_LABEL
-from . import charts
+from awards.models import Campaign
+from awards.results import charts
+from awards.scoring.combine import FINALIST_LABEL
 
 WARNINGS = {
     "district_left_out": _l("District %(district)s has no valid ballots and is left out "

@@ -5,8 +5,8 @@ it), so that the offline verifier can import it. The service layer builds the in
 :mod:`awards.scoring.inputs` and calls :func:`compute_results`.
 """
 
-from .errors import DisconnectedJudgeGraph, ScoringError
-from .inputs import (
+from awards.scoring.errors import DisconnectedJudgeGraph, ScoringError
+from awards.scoring.inputs import (
     DEFAULT_AWARDS,
     FINAL,
     PRELIMINARY,
@@ -18,8 +18,8 @@ from .inputs import (
     judge_scores_from_scorecards,
     scorecard_value,
 )
-from .judges import JUDGE_METHODS
-from .results import SPEC_VERSION, compute_results
+from awards.scoring.judges import JUDGE_METHODS
+from awards.scoring.results import SPEC_VERSION, compute_results
 
 __all__ = [
     "DEFAULT_AWARDS", "FINAL", "JUDGE_METHODS", "PRELIMINARY", "SPEC_VERSION", "Award",

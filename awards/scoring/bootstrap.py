@@ -37,9 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .combine import combined_scores, round9, sha256_hex
-from .errors import ScoringError
-from .public import PublicTally, stratum_weights, weighted_shares
+from awards.scoring.combine import combined_scores, round9, sha256_hex
+from awards.scoring.errors import ScoringError
+from awards.scoring.public import PublicTally, stratum_weights, weighted_shares
 
 CHUNK_VALUES = 1 << 20          # stream values per chunk (8 MB of uint64)
 # Largest m·n·k of one matrix product: OpenBLAS runs smaller products on one thread, and a

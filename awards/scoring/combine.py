@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .inputs import Award
+from awards.scoring.inputs import Award
 
 FINALIST_LABEL = "Finalist"
 DECIMALS = 9

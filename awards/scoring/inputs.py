@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .errors import ScoringError
+from awards.scoring.errors import ScoringError
 
 PRELIMINARY = "preliminary"
 FINAL = "final"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import DisconnectedJudgeGraph, ScoringError
-from .inputs import PRELIMINARY, JudgeScore
+from awards.scoring.errors import DisconnectedJudgeGraph, ScoringError
+from awards.scoring.inputs import PRELIMINARY, JudgeScore
 
 MIN_PRELIMINARY_JUDGES = 2
 TRIM_FROM = 5

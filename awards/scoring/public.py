@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ScoringError
-from .inputs import Pattern, PublicInputs
+from awards.scoring.errors import ScoringError
+from awards.scoring.inputs import Pattern, PublicInputs
 
 Z95 = 1.959964
 FEW_BALLOTS = 30

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .bootstrap import BootstrapSummary, bootstrap_diagnostics
-from .combine import (
+from awards.scoring.bootstrap import BootstrapSummary, bootstrap_diagnostics
+from awards.scoring.combine import (
     award_labels,
     best_public_image,
     combined_scores,
@@ -21,10 +21,10 @@ from .combine import (
     standardise,
     tiebreak_hashes,
 )
-from .inputs import FINAL, PRELIMINARY, JudgeScore, PublicInputs, ScoringConfig
-from .judges import JudgeResult, judge_method, judge_scores
-from .public import PublicEstimates, PublicTally, estimate_public, tally_public
-from .sensitivity import sensitivity_table
+from awards.scoring.inputs import FINAL, PRELIMINARY, JudgeScore, PublicInputs, ScoringConfig
+from awards.scoring.judges import JudgeResult, judge_method, judge_scores
+from awards.scoring.public import PublicEstimates, PublicTally, estimate_public, tally_public
+from awards.scoring.sensitivity import sensitivity_table
 
 SPEC_VERSION = "awards-scoring/2"
 CONCLUSIVE = 0.95

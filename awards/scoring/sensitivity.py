@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from .combine import combined_scores, preliminary_order
-from .errors import ScoringError
-from .inputs import PRELIMINARY, JudgeScore
-from .judges import JUDGE_METHODS, judge_scores
+from awards.scoring.combine import combined_scores, preliminary_order
+from awards.scoring.errors import ScoringError
+from awards.scoring.inputs import PRELIMINARY, JudgeScore
+from awards.scoring.judges import JUDGE_METHODS, judge_scores
 
 PUBLIC_WEIGHTS = (0.2, 0.3, 0.4, 0.5)
 

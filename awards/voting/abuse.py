@@ -30,11 +30,11 @@ from flask import current_app
 from limits import parse_many
 from sqlalchemy import select, update
 
-from ..audit.service import record
-from ..campaigns.services import voting_is_open
-from ..extensions import client_address, db, limiter
-from ..models import Campaign
-from ..models.base import utcnow
+from awards.audit.service import record
+from awards.campaigns.services import voting_is_open
+from awards.extensions import client_address, db, limiter
+from awards.models import Campaign
+from awards.models.base import utcnow
 
 # An address may fail 5 times, its /24 or /64 (many households behind one NAT or provider)
 # 50 times, in any 10 seconds. A window this short is what bounds every wait.

@@ -17,17 +17,18 @@ from typing import BinaryIO
 
 from sqlalchemy import func, select, update
 
-from ..audit.service import record
-from ..campaigns.services import as_utc, voting_is_open
-from ..csvfile import CsvReader
-from ..exceptions import AwardsError, InvalidInput
-from ..extensions import db
-from ..models import Ballot, Campaign, Department, Entry, InboxBallot, VotingCode
-from ..models.base import utctoday
-from .abuse import failed_guesses
-from .codes import CodeTypo, ballot_id, code_hmac, parse_code
-from .households import pepper
-from .mixer import mix_after_vote, mix_before_count, mix_everything
+from awards.audit.service import record
+from awards.campaigns.eligibility import eligible_codes, eligible_departments
+from awards.campaigns.services import as_utc, ensure_not_published, voting_is_open
+from awards.csvfile import CsvReader
+from awards.exceptions import AwardsError, InvalidInput
+from awards.extensions import db
+from awards.models import Ballot, Campaign, InboxBallot, VotingCode
+from awards.models.base import utctoday
+from awards.voting.abuse import failed_guesses
+from awards.voting.codes import CodeTypo, ballot_id, code_hmac, normalise_ballot_id, parse_code
+from awards.voting.households import pepper
+from awards.voting.mixer import mix_after_vote, mix_before_count, mix_everything
 
 _system_random = random.SystemRandom()
 PAPER_HEADER = ("code", "choices")
@@ -45,31 +46,6 @@ class CodeNotAccepted(AwardsError):
 
 class BadChoices(AwardsError):
     status = 422
-
-
-def eligible_departments(campaign: Campaign) -> list[Department]:
-    """Departments on the ballot and in the results: those with an eligible entry, or all
-    configured departments when the campaign sets ``entries_required = false``."""
-    if not campaign.entries_required:
-        return list(campaign.departments)
-    eligible = set(db.session.scalars(select(Entry.department_id).where(
-        Entry.campaign_id == campaign.id, Entry.eligibility == "eligible")))
-    return [d for d in campaign.departments if d.id in eligible]
-
-
-_frozen_eligible: dict[tuple[int, str], frozenset[str]] = {}
-
-
-def eligible_codes(campaign: Campaign) -> frozenset[str]:
-    """Codes of the eligible departments. Once voting opens the set is frozen (SPEC 2), so
-    it is cached per process for the busy vote endpoint."""
-    if campaign.frozen_at is None:
-        return frozenset(d.code for d in eligible_departments(campaign))
-    key = (campaign.id, campaign.frozen_at.isoformat())
-    codes = _frozen_eligible.get(key)
-    if codes is None:
-        codes = _frozen_eligible[key] = frozenset(d.code for d in eligible_departments(campaign))
-    return codes
 
 
 def check_choices(campaign: Campaign, choices: Sequence[str]) -> list[str]:
@@ -198,7 +174,6 @@ def find_receipt(text: str) -> ReceiptStatus | None:
     BallotIdTypo
         When the text is not a well-formed receipt number.
     """
-    from .codes import normalise_ballot_id
 
     receipt = normalise_ballot_id(text)
     ballot = db.session.get(Ballot, receipt)
@@ -240,7 +215,6 @@ def import_paper_ballots(campaign: Campaign, stream: BinaryIO, *, dry_run: bool 
     VotingClosed
         Outside the voting window (consistent with the web).
     """
-    from ..audit.publish import ensure_not_published
 
     ensure_not_published(campaign, "ballots")
     if not voting_is_open(campaign):

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Set
 from typing import BinaryIO
 
-from ..csvfile import CsvFileError, CsvReader
+from awards.csvfile import CsvFileError, CsvReader
 
 FRAME_HEADER = ("household_id", "district", "address")
 MAX_HOUSEHOLD_ID_LENGTH = 64  # households.household_id is String(64)

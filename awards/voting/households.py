@@ -16,16 +16,22 @@ from typing import BinaryIO
 from flask import current_app
 from sqlalchemy import bindparam, select, text, update
 
-from ..audit.service import record
-from ..campaigns.services import lock_campaign, refuse
-from ..exceptions import InvalidInput, LifecycleError, NotFound
-from ..extensions import db
-from ..models import AuditEvent, Campaign, District, Household, SampledHousehold, VotingCode
-from ..models.base import utcnow, utctoday
-from .codes import code_hmac, codes_commitment, generate_code
-from .frame import FrameError, FrameRow, digest_frames, parse_frame
-from .pointers import configured_pointer_key, open_pointer, pointer_cipher, seal_pointer
-from .sampling import SamplingError, draw_sample, validate_seed
+from awards.audit.service import record
+from awards.campaigns.services import lock_campaign, refuse
+from awards.exceptions import InvalidInput, LifecycleError, NotFound
+from awards.extensions import db
+from awards.models import AuditEvent, Campaign, District, Household, SampledHousehold, VotingCode
+from awards.models.base import utcnow, utctoday
+from awards.storage import exports_dir
+from awards.voting.codes import code_hmac, codes_commitment, generate_code
+from awards.voting.frame import FrameError, FrameRow, digest_frames, parse_frame
+from awards.voting.pointers import (
+    configured_pointer_key,
+    open_pointer,
+    pointer_cipher,
+    seal_pointer,
+)
+from awards.voting.sampling import SamplingError, draw_sample, validate_seed
 
 Progress = Callable[[int], None]
 BATCH = 20_000
@@ -424,7 +430,6 @@ def purge_addresses(campaign: Campaign) -> int:
     """Delete every address after mailing, and the letter files kept by the organiser pages
     (they hold addresses and the only plaintext codes); ids, districts and the frame digest
     stay."""
-    from ..jobs import exports_dir
 
     purged = db.session.execute(
         update(Household).where(Household.campaign_id == campaign.id,

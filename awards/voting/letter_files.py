@@ -11,10 +11,10 @@ from typing import BinaryIO
 
 from flask import current_app
 
-from ..models import Campaign
-from .codes import parse_code
-from .households import IssuedLetter
-from .letters import FORMULA_START, Letter, write_letters_csv, write_letters_pdf
+from awards.models import Campaign
+from awards.voting.codes import parse_code
+from awards.voting.households import IssuedLetter
+from awards.voting.letters import FORMULA_START, Letter, write_letters_csv, write_letters_pdf
 
 
 def csv_deliverer(path: Path, announce: Callable[[str], None] | None = None

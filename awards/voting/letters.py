@@ -40,8 +40,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from .codes import format_code
-from .pdf_concat import PdfConcatenator
+from awards.exceptions import AwardsError
+from awards.voting.codes import format_code
+from awards.voting.pdf_concat import PdfConcatenator
 
 LETTERS_PER_BATCH = 500
 CJK_FONT_ENV = "AWARDS_CJK_FONT"
@@ -71,7 +72,7 @@ _PAGE_W, _PAGE_H = A4
 _MARGIN = 18 * mm
 
 
-class LetterError(RuntimeError):
+class LetterError(AwardsError):
     """Letters cannot be produced as asked (no usable font, a character the font lacks, an
     address too long for the envelope window); the message says what to change."""
 

@@ -27,8 +27,9 @@ import random
 from flask import current_app
 from sqlalchemy import delete, func, insert, select, text
 
-from ..extensions import db
-from ..models import Ballot, Campaign, InboxBallot
+from awards.campaigns.services import voting_is_open
+from awards.extensions import db
+from awards.models import Ballot, Campaign, InboxBallot
 
 POOL = 50  # ballots kept in the inbox while voting is open; the smallest batch moved
 _ADVISORY_CLASS = 0x6D6978  # "mix": first key of the PostgreSQL advisory lock
@@ -90,7 +91,6 @@ def mix_before_count(campaign: Campaign) -> int:
     The caller's session must hold no unsaved changes: the mixer commits it first, to run
     in a transaction of its own.
     """
-    from ..campaigns.services import voting_is_open
 
     if voting_is_open(campaign):
         return mix_after_vote(campaign.id)

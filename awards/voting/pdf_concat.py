@@ -15,7 +15,6 @@ import uuid
 from array import array
 from typing import BinaryIO
 
-
 _OBJECT_HEADER = re.compile(rb"(\d+) 0 obj\s*")
 _REFERENCE = re.compile(rb"\b(\d+) 0 R\b")
 _PARENT = re.compile(rb"/Parent \d+ 0 R")

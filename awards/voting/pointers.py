@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ..exceptions import LifecycleError
+from awards.exceptions import LifecycleError
 
 HKDF_INFO = b"awards code pointer v1"
 NONCE_BYTES = 12

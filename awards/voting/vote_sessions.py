@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 
-from ..extensions import db
-from ..models import Campaign, VoteSession
-from ..models.base import utcnow
+from awards.extensions import db
+from awards.models import Campaign, VoteSession
+from awards.models.base import utcnow
 
 SESSION_SECONDS = 30 * 60
 

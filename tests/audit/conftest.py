@@ -9,7 +9,7 @@ Two kinds of bundle:
   checks, not only the hashes, must catch the change.
 * ``published_campaign`` — the same worked example run through the application: config,
   frame, sample, codes, web and paper ballots (plus spoilt returns and a reissued code),
-  scorecards, results, publication. Its bundle comes from :mod:`awards.audit.bundle`.
+  scorecards, results, publication. Its bundle comes from :mod:`awards.publication.bundle`.
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from awards.audit.bundle import (
+from awards.audit.chain import GENESIS, event_hash
+from awards.publication.bundle import (
     LISTED_FILES,
     assemble,
     audit_log_bytes,
     csv_bytes,
     json_bytes,
 )
-from awards.audit.chain import GENESIS, event_hash
-from awards.audit.signing import raw_public_key
+from awards.publication.signing import raw_public_key
 from awards.scoring import compute_results
 from awards.voting.codes import ALPHABET
 from awards.voting.sampling import allocate
@@ -372,14 +372,10 @@ def build_published_campaign(*, publish_it: bool = True,
     default they are written in bulk exactly as the service writes them.
     """
     from awards.campaigns.config_file import parse_config
-    from awards.campaigns.services import (
-        close_voting,
-        load_campaign_config,
-        move_phase,
-        open_voting,
-    )
+    from awards.campaigns.services import load_campaign_config
     from awards.extensions import db
     from awards.models import User
+    from awards.phases import close_voting, move_phase, open_voting
     from awards.results.services import compute_campaign_results
     from awards.voting.ballots import cast_web_ballot, import_paper_ballots
     from awards.voting.households import (
@@ -438,7 +434,7 @@ def build_published_campaign(*, publish_it: bool = True,
         for i, y in enumerate(ys, start=1)})
     compute_campaign_results(campaign, "olivia")
     if publish_it:
-        from awards.audit.publish import publish
+        from awards.publication.publish import publish
 
         publish(campaign, "olivia")
     return PublishedCampaign(campaign, letters, web_ballots)

@@ -13,21 +13,21 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
-from awards.audit.bundle import LISTED_FILES, ZIP_ORDER, BundleError, build_bundle
-from awards.audit.signing import (
+from awards.audit.verify import verify_bundle
+from awards.extensions import db
+from awards.models import AuditEvent
+from awards.publication.bundle import LISTED_FILES, ZIP_ORDER, BundleError, build_bundle
+from awards.publication.signing import (
     SigningKeyError,
     campaign_private_key,
     decrypt_private_key,
 )
-from awards.audit.verify import verify_bundle
-from awards.extensions import db
-from awards.models import AuditEvent
 
 
 def cli(runner, *args):
     """Invoke ``flask awards …``, adding this package's commands if the factory has not."""
-    from awards.audit.cli import register
-    from awards.cli import awards_cli
+    from awards.cli.audit import register
+    from awards.cli.common import awards_cli
 
     if "export" not in awards_cli.commands:
         register(awards_cli)
@@ -96,7 +96,7 @@ def test_public_key_is_64_hex_and_private_key_is_stored_encrypted(published, app
     int(campaign.signing_public_key, 16)
     assert campaign.signing_private_key.startswith("aesgcm1:")
     key = campaign_private_key(campaign)
-    from awards.audit.signing import raw_public_key
+    from awards.publication.signing import raw_public_key
 
     assert raw_public_key(key).hex() == campaign.signing_public_key
     with pytest.raises(SigningKeyError, match="AWARDS_SIGNING_KEY differs"):
@@ -172,7 +172,7 @@ def test_scores_are_pseudonymised_and_complete(bundle):
 
 
 def test_results_and_audit_log(bundle, published):
-    from awards.audit.publish import current_published
+    from awards.results.versions import current_published
 
     archive = open_zip(bundle.data)
     results = json.loads(archive.read("results.json"))
@@ -227,7 +227,7 @@ def test_export_command_refuses_an_existing_file(published, runner, tmp_path):
 def test_export_command_writes_atomically(published, runner, tmp_path, monkeypatch):
     """The bundle goes to a temporary file beside --out, then is renamed into place: a
     failure leaves neither a partial bundle nor the temporary file, and no export event."""
-    from awards.audit import bundle as bundle_module
+    from awards.publication import bundle as bundle_module
 
     renames = []
     real_replace = bundle_module.os.replace

@@ -63,7 +63,7 @@ def test_verification_page_in_chinese(published, client):
 
 
 def test_verification_page_lists_corrections(published, client):
-    from awards.audit.publish import republish
+    from awards.publication.publish import republish
 
     republish(published.campaign, "Late conflict of interest found", "olivia")
     html = client.get(f"/verify/{SLUG}").get_data(as_text=True)
@@ -91,7 +91,7 @@ def test_public_bundle_download_verifies_and_writes_nothing(published, client):
 
 
 def cache_files(app) -> list[Path]:
-    from awards.jobs import exports_dir
+    from awards.storage import exports_dir
 
     return sorted(exports_dir(SLUG).iterdir())
 
@@ -99,7 +99,7 @@ def cache_files(app) -> list[Path]:
 def test_public_bundle_is_built_once_and_served_from_the_exports_folder(published, client,
                                                                         app, monkeypatch):
     """An anonymous download must not rebuild and re-sign the bundle each time (DoS)."""
-    from awards.audit import bundle as bundle_module
+    from awards.publication import bundle as bundle_module
 
     first = client.get(f"/verify/{SLUG}/bundle.zip")
     [cached] = cache_files(app)
@@ -123,8 +123,8 @@ def test_public_bundle_is_built_once_and_served_from_the_exports_folder(publishe
 
 
 def test_bundle_cache_key_follows_the_data_and_the_version(published, client, app):
-    from awards.audit.publish import republish
     from awards.models import Score
+    from awards.publication.publish import republish
 
     client.get(f"/verify/{SLUG}/bundle.zip")
     republish(published.campaign, "a correction", "olivia")
@@ -140,7 +140,7 @@ def test_bundle_cache_key_follows_the_data_and_the_version(published, client, ap
 
 def test_a_cache_that_cannot_be_written_still_serves_the_bundle(published, client, app,
                                                                  monkeypatch):
-    from awards.audit import bundle as bundle_module
+    from awards.publication import bundle as bundle_module
 
     def failing_replace(source, target):
         raise OSError(28, "No space left on device")
@@ -436,7 +436,7 @@ def test_a_pending_correction_stays_with_the_organisers(published, client, make_
 
 
 def test_a_published_correction_shows_again(published, client, make_user):
-    from awards.audit.publish import republish
+    from awards.publication.publish import republish
 
     republish(published.campaign, "A mis-keyed score sheet", "olivia")
     auditor_client(client, make_user)
@@ -459,6 +459,6 @@ def test_a_published_correction_shows_again(published, client, make_user):
     ("sample_drawn", '{"seed":"x"}', 0, False),
 ])
 def test_which_event_data_is_withheld(action, data, disclosed, withheld):
-    from awards.audit.service import withholds_data
+    from awards.publication.disclosure import withholds_data
 
     assert withholds_data(action, data, disclosed) is withheld

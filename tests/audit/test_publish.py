@@ -9,18 +9,14 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from awards.audit.bundle import build_bundle
-from awards.audit.publish import (
-    current_published,
-    ensure_not_published,
-    publish,
-    published_versions,
-    republish,
-)
 from awards.audit.verify import verify_bundle
+from awards.campaigns.services import ensure_not_published
 from awards.exceptions import FrozenError, InvalidInput, LifecycleError
 from awards.extensions import db
 from awards.models import AuditEvent, Ballot, ResultVersion, Score
+from awards.publication.bundle import build_bundle
+from awards.publication.publish import publish, republish
+from awards.results.versions import current_published, published_versions
 
 from .test_bundle import cli
 
@@ -149,7 +145,7 @@ def test_recomputing_without_a_reason_is_refused_and_recorded(published):
 
 
 def test_phase_moves_after_publication_are_refused(published):
-    from awards.campaigns.services import move_phase
+    from awards.phases import move_phase
 
     with pytest.raises(LifecycleError, match="already published"):
         move_phase(published.campaign, "draft")

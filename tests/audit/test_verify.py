@@ -15,8 +15,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from awards.audit import verify
-from awards.audit.signing import raw_public_key
 from awards.audit.verify import ed25519_verify, recompute_bundle, verify_bundle
+from awards.publication.signing import raw_public_key
 
 from ..scoring.test_worked_example import (
     DEFF_TOL,
@@ -271,7 +271,7 @@ def test_a_malformed_public_key_argument_is_reported(worked_bundle):
 
 
 def test_campaign_published_through_the_app_verifies(published_via_services):
-    from awards.audit.bundle import build_bundle
+    from awards.publication.bundle import build_bundle
 
     campaign = published_via_services.campaign
     bundle = build_bundle(campaign)
@@ -287,7 +287,7 @@ def test_campaign_published_through_the_app_verifies(published_via_services):
 
 
 def test_web_receipts_are_in_the_published_ballot_list(published):
-    from awards.audit.bundle import build_bundle
+    from awards.publication.bundle import build_bundle
 
     text = zipfile.ZipFile(io.BytesIO(build_bundle(published.campaign).data)).read(
         "ballots.csv").decode()

@@ -17,9 +17,9 @@ from collections.abc import Callable
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from awards.audit.bundle import ZIP_ORDER, json_bytes
 from awards.audit.chain import event_hash
 from awards.audit.verify import compare, recompute_bundle, verify_bundle
+from awards.publication.bundle import ZIP_ORDER, json_bytes
 
 Change = Callable[[bytes], bytes]
 

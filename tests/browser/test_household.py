@@ -7,7 +7,6 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
 
 from awards.extensions import db
 from awards.models import Ballot, InboxBallot

@@ -20,7 +20,7 @@ def signed_in(client, organiser):
 
 
 def test_frame_sample_codes_and_letters_through_the_pages(client, organiser, campaign, app):
-    from awards.campaigns.services import move_phase
+    from awards.phases import move_phase
 
     signed_in(client, organiser)
     client.get("/organiser/c/csea-test/households")
@@ -138,7 +138,7 @@ def test_auditor_sees_but_cannot_act(client, make_user, campaign):
 
 
 def test_purge_deletes_the_letter_files(client, organiser, sampled_campaign, app):
-    from awards.jobs import exports_dir
+    from awards.storage import exports_dir
 
     signed_in(client, organiser)
     client.get("/organiser/c/csea-test/households")

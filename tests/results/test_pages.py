@@ -31,7 +31,7 @@ def computed(scored):
 
 
 def mark_published(campaign, *versions: int) -> None:
-    """What :func:`awards.audit.publish.publish` leaves behind, without its preconditions
+    """What :func:`awards.publication.publish.publish` leaves behind, without its preconditions
     (the example campaign has no sample or signing key): the campaign published and the
     given versions (default: the latest) stamped as published."""
     rows = db.session.scalars(select(ResultVersion).order_by(ResultVersion.version)).all()
@@ -122,7 +122,7 @@ def test_compute_error_is_shown(signed_in, example, headers):
 @pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
 def test_no_compute_button_while_voting_is_open(signed_in, scored, headers):
     """SPEC 4: exact counts taken while the vote runs could link ballots to households."""
-    from awards.campaigns.services import close_voting
+    from awards.phases import close_voting
 
     open_voting_now(scored)
     html = signed_in.get(PAGE, headers=headers).get_data(as_text=True)
@@ -298,7 +298,7 @@ def test_public_page_shows_the_latest_published_version(client, computed):
     compute_campaign_results(computed, reason="corrected census total")
     html = client.get("/results/example").get_data(as_text=True)
     assert "corrected census total" not in html  # computed, not published
-    mark_published(computed, 1, 2)  # as awards.audit.publish.republish does
+    mark_published(computed, 1, 2)  # as awards.publication.publish.republish does
     html = client.get("/results/example").get_data(as_text=True)
     assert "corrected census total" in html and "?version=1" in html
     old = client.get("/results/example?version=1").get_data(as_text=True)

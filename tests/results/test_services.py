@@ -19,10 +19,10 @@ from awards.results.services import (
     ballot_counts,
     compute_campaign_results,
     load_scoring_inputs,
-    public_versions,
     score_rows,
     version_results,
 )
+from awards.results.versions import public_versions
 
 from ..scoring.test_worked_example import (
     EFFECTS,
@@ -176,7 +176,7 @@ def test_published_results_need_a_reason_and_make_a_new_version(scored):
     assert chain_events("example")[-1].action == "change_refused"
     second = compute_campaign_results(scored, reason="corrected district total")
     assert second.version == 2 and second.reason == "corrected district total"
-    assert second.published_at is None  # only awards.audit.publish.republish publishes
+    assert second.published_at is None  # only awards.publication.publish.republish publishes
     last = chain_events("example")[-1]
     assert last.action == "results_computed"  # no "published" event either
     assert json.loads(last.data)["reason"] == "corrected district total"
@@ -187,7 +187,7 @@ def test_published_results_need_a_reason_and_make_a_new_version(scored):
 def test_no_results_while_voting_is_open(scored):
     """SPEC 4: counts taken during the vote and compared with later ones could tell which
     ballot a household cast, so results wait until voting closes."""
-    from awards.campaigns.services import close_voting
+    from awards.phases import close_voting
 
     scored.bootstrap = 50
     scored.state = "adjudication"

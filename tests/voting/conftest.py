@@ -7,7 +7,8 @@ import io
 import pytest
 
 from awards.campaigns.config_file import parse_config
-from awards.campaigns.services import load_campaign_config, move_phase, open_voting
+from awards.campaigns.services import load_campaign_config
+from awards.phases import move_phase, open_voting
 from awards.voting.households import draw_campaign_sample, import_frame, issue_codes
 
 from ..conftest import MINIMAL_CONFIG

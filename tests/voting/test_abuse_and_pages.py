@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from awards.audit.service import chain_events
 from awards.extensions import db
@@ -151,7 +151,7 @@ def test_steps_without_a_session_go_back_to_the_start(app, path):
 
 def test_after_the_vote_a_letter_does_not_tell_whether_its_household_voted(
         open_campaign, letters, app):
-    from awards.campaigns.services import close_voting
+    from awards.phases import close_voting
 
     vote(browser(app, "192.0.2.50"), letters[0].code)
     close_voting(open_campaign)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, inspect, select
 
-from awards.campaigns.services import close_voting
 from awards.extensions import db
 from awards.models import Ballot, VotingCode
+from awards.phases import close_voting
 from awards.voting import ballots as ballots_module
 from awards.voting.ballots import (
     BadChoices,

@@ -22,7 +22,7 @@ from awards.audit.service import chain_events
 from awards.campaigns.config_file import parse_config
 from awards.campaigns.services import load_campaign_config
 from awards.extensions import db
-from awards.models import Campaign, VoteSession
+from awards.models import VoteSession
 from awards.models.base import utcnow
 from awards.voting import abuse
 from awards.voting.codes import code_hmac, format_code, generate_code, normalise_code

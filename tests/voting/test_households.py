@@ -261,8 +261,8 @@ def test_two_simultaneous_issues_issue_one_set_of_codes(sampled_campaign, app):
 
 
 def test_finalists_need_results_computed_on_the_current_data(open_campaign):
-    from awards.campaigns.services import close_voting, move_phase
     from awards.models import ResultVersion
+    from awards.phases import close_voting, move_phase
 
     close_voting(open_campaign)
     db.session.add(ResultVersion(campaign_id=open_campaign.id, version=1, computed_by="olivia",

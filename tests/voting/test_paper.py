@@ -30,7 +30,7 @@ def state():
 
 
 def test_good_file_is_counted_with_spoilt_returns(open_campaign, letters, runner, tmp_path):
-    from awards.campaigns.services import close_voting
+    from awards.phases import close_voting
 
     path = write(tmp_path, [f"{format_code(letters[0].code)},A;B",
                             f"{letters[1].code.lower()},C",

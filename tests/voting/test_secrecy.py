@@ -17,9 +17,10 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from awards.campaigns.config_file import parse_config
-from awards.campaigns.services import close_voting, load_campaign_config, move_phase, open_voting
+from awards.campaigns.services import load_campaign_config
 from awards.extensions import db
 from awards.models import Ballot, InboxBallot, SampledHousehold, VotingCode
+from awards.phases import close_voting, move_phase, open_voting
 from awards.voting import mixer
 from awards.voting.codes import ballot_id, code_hmac
 from awards.voting.households import draw_campaign_sample, import_frame, issue_codes
@@ -293,8 +294,8 @@ def test_results_and_the_bundle_mix_the_inbox_first(app, big_campaign):
     """Voting that closes by the clock leaves ballots in the inbox: the first count mixes."""
     from datetime import timedelta
 
-    from awards.audit.bundle import ballot_rows
     from awards.models.base import utcnow
+    from awards.publication.bundle import ballot_rows
     from awards.voting.ballots import cast_web_ballot
 
     campaign, letters = big_campaign
@@ -364,7 +365,7 @@ def test_no_statement_parameter_reaches_a_log_or_an_error(app, big_campaign, cap
 
 
 def test_purging_addresses_deletes_every_letter_file(app, big_campaign):
-    from awards.jobs import exports_dir
+    from awards.storage import exports_dir
     from awards.voting.households import purge_addresses
 
     campaign, _letters = big_campaign

@@ -1,0 +1,250 @@
+"""Staff accounts, sign-in and invitations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from awards.accounts import throttle
+from awards.accounts.sessions import revoke_staff_session, revoke_user_sessions
+from awards.audit.service import record
+from awards.campaigns.config_file import USERNAME
+from awards.campaigns.services import as_utc
+from awards.exceptions import AwardsError, InvalidInput, NotFound
+from awards.extensions import db
+from awards.models import AuditEvent, Invitation, User
+from awards.models.audit import SYSTEM_CHAIN
+from awards.models.base import utcnow
+from awards.models.users import ROLES
+
+MIN_PASSWORD = 12
+
+
+def create_user(role: str, username: str, password: str, *, name: str = "",
+                department_code: str | None = None, actor: str = "system",
+                reactivate: bool = True, commit: bool = True) -> User:
+    """Create a staff account (``flask awards users create``).
+
+    An inactive account of the same role (a judge named in a campaign config) is activated
+    when ``reactivate`` is true: the organiser's command line may, an invitation only when
+    it names that account.
+
+    Raises
+    ------
+    InvalidInput
+        Unknown role, malformed or taken username, short password, coordinator without a
+        department.
+    """
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role '{role}' (roles: {', '.join(ROLES)})")
+    if not USERNAME.match(username or ""):
+        raise InvalidInput("username must be 2-64 lower-case letters, digits, '.', '_' or '-'")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters")
+    if role == "coordinator" and not department_code:
+        raise InvalidInput("a department coordinator needs --department CODE")
+    existing = db.session.scalar(select(User).where(User.username == username))
+    if existing is not None and (existing.active or existing.role != role or not reactivate):
+        raise InvalidInput(f"username '{username}' is taken")
+    user = existing or User(username=username, role=role)
+    user.name = name or user.name or username
+    user.department_code = department_code or user.department_code
+    user.active = True
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    if existing is not None:
+        revoke_user_sessions(user.id)  # a new password ends every earlier session
+    record("user_created", username, {"role": role, "department": department_code},
+           actor=actor)
+    if commit:
+        db.session.commit()
+    return user
+
+
+class SignInThrottled(AwardsError):
+    """Too many failed sign-ins for this username: wait ``seconds`` before the next try."""
+
+    status = 429
+
+    def __init__(self, seconds: int):
+        super().__init__(f"too many failed sign-ins: wait {seconds} seconds")
+        self.seconds = seconds
+
+
+def sign_in(username: str, password: str, *, address: str) -> User | None:
+    """Check a staff sign-in; returns the user, or None for wrong credentials.
+
+    Both outcomes are audit events on the system chain: ``staff_signed_in``, or
+    ``staff_signin_failed`` with the reason, the client address and the wait it triggers
+    (never the password). A failure counts towards the username's throttle.
+
+    Raises
+    ------
+    SignInThrottled
+        While the username must wait; the password is then not checked at all.
+    """
+    name = username.strip().lower()
+    wait = throttle.seconds_to_wait(name)
+    if wait:
+        raise SignInThrottled(wait)
+    user, reason = _check_credentials(name, password)
+    if user is None:
+        delay = throttle.note_failure(name)
+        record("staff_signin_failed", _attempted_name(name),
+               {"reason": reason, "address": address, "wait_seconds": delay},
+               actor="anonymous")
+        db.session.commit()
+        return None
+    throttle.note_success(name)
+    user.last_signed_in_at = utcnow()
+    record("staff_signed_in", user.username, {"role": user.role, "address": address},
+           actor=user.username)
+    db.session.commit()
+    return user
+
+
+def _check_credentials(name: str, password: str) -> tuple[User | None, str]:
+    """The active user with these credentials, or None and why. The password hash is
+    checked even for unknown users so that timing does not reveal which usernames exist."""
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None, "unknown_user"
+    if not user.check_password(password):
+        return None, "wrong_password"
+    if not user.active:
+        return None, "inactive_account"
+    return user, ""
+
+
+def _attempted_name(name: str) -> str:
+    """What the audit log shows of a failed name: the name when it could be a username,
+    else a placeholder (people sometimes type their password into the username box)."""
+    return name if USERNAME.match(name) else "(not a valid username)"
+
+
+def sign_out(token: str | None, username: str) -> None:
+    """End this session on the server (commits)."""
+    revoke_staff_session(token)
+    record("staff_signed_out", username, {}, actor=username)
+    db.session.commit()
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(generate_password_hash(secrets.token_hex(16)))
+    return _DUMMY[0]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invitation(role: str, *, name: str = "", department_code: str | None = None,
+                      username: str | None = None, actor: str, days: int = 7) -> str:
+    """Create a one-time invitation; returns the token to put in the link (shown once)."""
+    if role not in ("coordinator", "judge", "auditor", "organiser"):
+        raise InvalidInput(f"unknown role '{role}'")
+    if role == "coordinator" and not department_code:
+        raise InvalidInput("a coordinator invitation needs a department")
+    token = secrets.token_urlsafe(24)
+    invitation = Invitation(token_hash=_token_hash(token), role=role, name=name,
+                            department_code=department_code, username=username,
+                            expires_at=utcnow() + timedelta(days=days))
+    db.session.add(invitation)
+    db.session.flush()
+    record("invitation_created", f"invitation/{invitation.id}",
+           {"role": role, "department": department_code, "expires_at":
+            invitation.expires_at.isoformat()}, actor=actor)
+    db.session.commit()
+    return token
+
+
+def open_invitation(token: str) -> Invitation:
+    """The unused, unexpired invitation for ``token``.
+
+    Raises
+    ------
+    NotFound
+        For an unknown, used or expired token (one answer for all three).
+    """
+    invitation = db.session.scalar(select(Invitation).where(
+        Invitation.token_hash == _token_hash(token)))
+    if invitation is None or invitation.used_at is not None or \
+            as_utc(invitation.expires_at) < utcnow():
+        raise NotFound("This invitation link is not valid any more. Ask the award "
+                       "secretariat for a new one.")
+    return invitation
+
+
+def accept_invitation(token: str, username: str, password: str) -> User:
+    """Use an invitation once: the token is claimed and the account created in one
+    transaction, so two simultaneous uses cannot both succeed.
+
+    Raises
+    ------
+    NotFound
+        Unknown, used or expired token.
+    InvalidInput
+        Bad or taken username, short password.
+    """
+    invitation = open_invitation(token)
+    claimed = db.session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow())).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise NotFound("This invitation link is not valid any more. Ask the award "
+                       "secretariat for a new one.")
+    username = invitation.username or username
+    try:
+        user = create_user(invitation.role, username, password, name=invitation.name,
+                           department_code=invitation.department_code, actor=username,
+                           reactivate=invitation.username is not None, commit=False)
+    except InvalidInput:
+        db.session.rollback()
+        raise
+    invitation.user_id = user.id
+    record("invitation_accepted", f"invitation/{invitation.id}", {"username": username},
+           actor=username)
+    db.session.commit()
+    return user
+
+
+SIGNIN_ACTIONS = ("staff_signed_in", "staff_signin_failed", "staff_signed_out")
+SIGNIN_PAGE_SIZE = 50
+
+
+@dataclass
+class SignInListing:
+    events: list[dict]
+    page: int
+    pages: int
+    total: int
+
+
+def staff_signin_events(*, failed_only: bool = False, page: int = 1) -> SignInListing:
+    """Sign-in events of the system audit chain, newest first, one page of them, each as
+    ``{seq, at, actor, action, subject, data}`` with ``data`` decoded."""
+    actions = ("staff_signin_failed",) if failed_only else SIGNIN_ACTIONS
+    query = select(AuditEvent).where(AuditEvent.chain == SYSTEM_CHAIN,
+                                     AuditEvent.action.in_(actions))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max((total + SIGNIN_PAGE_SIZE - 1) // SIGNIN_PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(query.order_by(AuditEvent.seq.desc())
+                              .offset((page - 1) * SIGNIN_PAGE_SIZE)
+                              .limit(SIGNIN_PAGE_SIZE)).all()
+    events = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
+               "subject": e.subject, "data": json.loads(e.data)} for e in rows]
+    return SignInListing(events, page, pages, total)

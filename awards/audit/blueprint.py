@@ -1,9 +1,0 @@
-"""Blueprint for publication and audit pages (verification page, audit log viewer)."""
-
-from __future__ import annotations
-
-from flask import Blueprint
-
-bp = Blueprint("audit", __name__)
-
-from awards.audit import routes  # noqa: F401  (registers views on bp)

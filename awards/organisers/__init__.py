@@ -1,5 +1,0 @@
-from flask import Blueprint
-
-bp = Blueprint("organisers", __name__)
-
-from . import routes, voting_routes  # noqa: E402,F401

@@ -1,0 +1,105 @@
+"""Moving a campaign through its lifecycle (SPEC section 2), with the preconditions that need
+other services: finalists are announced only from results computed on the data held now, and
+closing the vote mixes whatever is left in the ballot inbox (SPEC section 4). The command
+line and the organiser's pages call these, never the bare state fields."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from awards.audit.service import record
+from awards.campaigns.services import as_utc, next_state, voting_window_is_open
+from awards.exceptions import LifecycleError
+from awards.extensions import db
+from awards.models import Campaign, ResultVersion
+from awards.models.base import utcnow
+from awards.models.campaign import STATES
+from awards.results.versions import check_results_current
+from awards.voting.mixer import mix_everything
+
+
+def move_phase(campaign: Campaign, target: str) -> Campaign:
+    """Move the campaign to the next lifecycle state (SPEC section 2).
+
+    Raises
+    ------
+    LifecycleError
+        For an unknown state, a skip, a move backwards, or a precondition not met.
+    """
+    if target not in STATES:
+        raise LifecycleError(f"unknown state '{target}' (states: {', '.join(STATES)})")
+    allowed = next_state(campaign)
+    if target != allowed:
+        where = f"the next state is '{allowed}'" if allowed else "it is already published"
+        raise LifecycleError(f"cannot move '{campaign.slug}' from '{campaign.state}' to "
+                             f"'{target}': {where}")
+    if campaign.state == "adjudication" and voting_window_is_open(campaign):
+        raise LifecycleError("close voting before announcing the finalists")
+    if target == "finalists_announced":
+        _require_current_results(campaign)
+    if target == "published":
+        raise LifecycleError("use 'flask awards publish' to publish: it freezes and signs "
+                             "the results")
+    before = campaign.state
+    campaign.state = target
+    record("phase_changed", campaign.slug, {"from": before, "to": target}, chain=campaign.slug)
+    db.session.commit()
+    return campaign
+
+
+def _require_current_results(campaign: Campaign) -> None:
+    """Finalists come from results computed on the data the campaign holds now."""
+    latest = db.session.scalar(
+        select(ResultVersion).where(ResultVersion.campaign_id == campaign.id)
+        .order_by(ResultVersion.version.desc()).limit(1))
+    if latest is None:
+        raise LifecycleError("compute the results (flask awards results) before announcing "
+                             "the finalists")
+    check_results_current(campaign, latest)
+
+
+def open_voting(campaign: Campaign) -> Campaign:
+    """Open the voting window now and freeze the settings of SPEC section 2.
+
+    Raises
+    ------
+    LifecycleError
+        Outside ``adjudication``, without issued codes, or when already open.
+    """
+    if campaign.state != "adjudication":
+        raise LifecycleError(f"voting opens only in 'adjudication'; '{campaign.slug}' is in "
+                             f"'{campaign.state}'")
+    if not campaign.codes_commitment:
+        raise LifecycleError("issue the voting codes (flask awards codes issue) before "
+                             "opening the vote")
+    if voting_window_is_open(campaign):
+        raise LifecycleError("voting is already open")
+    now = utcnow()
+    campaign.voting_opens_at = now
+    if campaign.voting_closes_at is not None and as_utc(campaign.voting_closes_at) <= now:
+        campaign.voting_closes_at = None
+    first = campaign.frozen_at is None
+    campaign.frozen_at = campaign.frozen_at or now
+    record("voting_opened", campaign.slug,
+           {"at": now.isoformat(), "frozen": first, "seed": campaign.seed,
+            "codes_commitment": campaign.codes_commitment}, chain=campaign.slug)
+    db.session.commit()
+    return campaign
+
+
+def close_voting(campaign: Campaign) -> Campaign:
+    """Close the voting window now.
+
+    Raises
+    ------
+    LifecycleError
+        When voting is not open.
+    """
+    if not voting_window_is_open(campaign):
+        raise LifecycleError("voting is not open")
+    now = utcnow()
+    campaign.voting_closes_at = now
+    record("voting_closed", campaign.slug, {"at": now.isoformat()}, chain=campaign.slug)
+    db.session.commit()
+    mix_everything(campaign.id)  # SPEC 4: whatever is left in the inbox moves at the close
+    return campaign

@@ -1,7 +1,0 @@
-"""The household voting blueprint (``/vote``, ``/receipt``)."""
-
-from flask import Blueprint
-
-bp = Blueprint("voting", __name__)
-
-from . import routes  # noqa: E402,F401

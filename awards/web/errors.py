@@ -1,0 +1,81 @@
+"""One error module: answers in kind (page, htmx fragment or JSON), rolls the session back
+on a server error and maps domain exceptions to 4xx with a readable message."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from awards.exceptions import AwardsError
+from awards.extensions import db, htmx
+
+TITLES = {
+    400: _l("The request could not be understood"),
+    401: _l("Please sign in"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("This action is not allowed here"),
+    409: _l("This change is not possible now"),
+    413: _l("The file is too large"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong on our side"),
+}
+DETAILS = {
+    400: _l("Please go back and try again."),
+    401: _l("Sign in to continue."),
+    403: _l("If you think you should have access, contact the award secretariat."),
+    404: _l("Check the address, or start again from the home page."),
+    405: _l("Please go back and try again."),
+    409: _l("Please go back and try again."),
+    413: _l("Please choose a smaller file."),
+    429: _l("Please wait a moment before trying again."),
+    500: _l("The error has been recorded. Please try again later."),
+}
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"
+    ]
+
+
+def render_error(status: int, message: str | None = None):
+    title = str(TITLES.get(status, TITLES[500]))
+    detail = message or str(DETAILS.get(status, DETAILS[500]))
+    if wants_json():
+        return jsonify(error=title, message=detail, status=status), status
+    template = "errors/_error.html" if htmx else "errors/error.html"
+    return render_template(template, status=status, title=title, detail=detail), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(AwardsError)
+    def domain_error(exc: AwardsError):
+        db.session.rollback()
+        return render_error(exc.status, str(exc))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_error(400, str(_l("The form had expired. Please reload the page and try again.")))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        if status == 401:
+            return render_error(401)
+        detail = None
+        if status == 429:
+            retry = getattr(exc, "retry_after", None)
+            detail = str(DETAILS[429])
+            if retry:
+                detail = str(_l("Please wait %(seconds)s seconds before trying again.", seconds=retry))
+        return render_error(status if status in TITLES else 400, detail)
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

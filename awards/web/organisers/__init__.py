@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("organisers", __name__)
+
+from awards.web.organisers import routes, voting_routes  # noqa: E402,F401

@@ -1,0 +1,39 @@
+from flask import redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from awards.extensions import db
+from awards.models import Campaign
+from awards.web.access import public
+from awards.web.forms import EmptyForm
+from awards.web.i18n import LANGUAGES
+from awards.web.public import bp
+from awards.web.safe_urls import same_site_path
+
+
+@bp.route("/")
+@public
+def home():
+    campaigns = db.session.scalars(
+        select(Campaign).where(Campaign.state != "draft").order_by(Campaign.created_at.desc())
+    ).all()
+    return render_template("public/home.html", campaigns=campaigns)
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language():
+    """Store the language choice in the session (a form, so it works without JavaScript)."""
+
+    form = EmptyForm()
+    lang = request.form.get("lang", "")
+    if form.validate_on_submit() and lang in LANGUAGES:
+        session["lang"] = lang
+        session.permanent = True
+    return redirect(same_site_path(request.form.get("next"), url_for("public.home")), code=303)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    db.session.execute(select(1))
+    return {"status": "ok"}
