@@ -23,6 +23,7 @@ import resource
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ from awards.scoring.bootstrap import (  # noqa: E402
     SEGMENT_VALUES,
     bootstrap_diagnostics,
     bootstrap_stream,
+    default_threads,
     draw_plan,
 )
 from awards.scoring.combine import tiebreak_hashes  # noqa: E402
@@ -107,18 +109,21 @@ def timed(function, repeat: int) -> float:
     return best
 
 
-def bare_loop(tally, replicates: int, seed: str) -> int:
+def bare_loop(tally, replicates: int, seed: str, threads: int = 1) -> int:
     """Draw, index, count: the stream, ``((x >> 32) · r_h) >> 32`` and a ``bincount`` of
     each replicate's picked ballots, in the same chunks (and, for one wide replicate, the
-    same column segments) as the engine. Returns the number of picks counted."""
+    same column segments) as the engine, each chunk from a generator advanced to its first
+    replicate, ``threads`` chunks at a time. Returns the number of picks counted."""
     plan = draw_plan(tally)
-    stream = bootstrap_stream(seed)
     step = max(1, CHUNK_VALUES // max(1, plan.width))
     segment = SEGMENT_VALUES if step == 1 else plan.width
     shift = np.uint64(32)
-    picks = 0
-    for start in range(0, replicates, step):
+
+    def chunk(start: int) -> int:
+        stream = bootstrap_stream(seed)
+        stream.advance(start * plan.width)
         size = min(step, replicates - start)
+        picks = 0
         for first in range(0, plan.width, segment):
             stop = min(plan.width, first + segment)
             values = stream.random_raw(size * (stop - first)).reshape(size, stop - first)
@@ -131,7 +136,13 @@ def bare_loop(tally, replicates: int, seed: str) -> int:
             for row in values.view(np.intp):
                 row -= low
                 picks += int(np.bincount(row, minlength=high - low).sum())
-    return picks
+        return picks
+
+    starts = range(0, replicates, step)
+    if threads <= 1:
+        return sum(map(chunk, starts))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return sum(pool.map(chunk, starts))
 
 
 def peak_mb() -> float:
@@ -152,16 +163,20 @@ def bench(districts: list[District], ballots: int, repeat: int) -> None:
     total = timed(lambda: compute_results(public, scores, config), repeat)
     no_bootstrap = ScoringConfig(seed=SEED, bootstrap=0)
     without = timed(lambda: compute_results(public, scores, no_bootstrap), repeat)
-    boot = timed(lambda: bootstrap_diagnostics(
-        tally, judge, hashes, seed=SEED, public_weight=0.3, finalists=8,
-        replicates=REPLICATES), repeat)
-    bare = timed(lambda: bare_loop(tally, REPLICATES, SEED), repeat)
+    threads = default_threads()
+    figures = []
+    for n in sorted({1, threads}):
+        boot = timed(lambda: bootstrap_diagnostics(
+            tally, judge, hashes, seed=SEED, public_weight=0.3, finalists=8,
+            replicates=REPLICATES, threads=n), repeat)
+        bare = timed(lambda: bare_loop(tally, REPLICATES, SEED, threads=n), repeat)
+        figures.append(f"{n} thread{'s' if n > 1 else ''}: bootstrap {boot:.2f} s, bare "
+                       f"draw-and-count loop {bare:.2f} s, ratio {boot / bare:.2f}")
     print(
         f"{ballots:>9,} ballots, {len(districts)} districts, {len(DEPARTMENTS)} departments, "
         f"{patterns:,} distinct district patterns, B = {REPLICATES}: "
-        f"compute_results {total:.2f} s (without bootstrap {without:.2f} s); "
-        f"bootstrap {boot:.2f} s, bare draw-and-count loop {bare:.2f} s, "
-        f"ratio {boot / bare:.2f}; peak memory so far {peak_mb():.0f} MB", flush=True
+        f"compute_results {total:.2f} s ({threads} threads; without bootstrap {without:.2f} s); "
+        + "; ".join(figures) + f"; peak memory so far {peak_mb():.0f} MB", flush=True
     )
 
 

@@ -28,11 +28,20 @@ small matrix product per district. Memory stays bounded by :data:`CHUNK_VALUES` 
 ``B`` and the number of ballots are. Shares, combined scores (judge scores fixed) and ranks
 are then computed for the whole chunk at once, with the same formulas and full sort keys as
 the point results.
+
+Each replicate consumes exactly ``R = Σ r_h`` values, so the chunk that starts at replicate
+``b`` starts at value ``b·R`` of the stream: every chunk gets its own copy of the bit
+generator, moved there with ``PCG64.advance`` (a jump of the generator's state, part of
+the algorithm and as stable as the stream), and chunks run on several threads (NumPy
+releases the interpreter lock in the heavy loops). The figures do not depend on the number
+of threads.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +59,15 @@ EXACT_FLOAT32 = 1 << 24         # whole numbers below this are exact in float32
 RANK_LOW_PERCENT = 2.5
 RANK_HIGH_PERCENT = 97.5
 _HIGH = np.uint64(32)
+
+
+def default_threads() -> int:
+    """Threads for the bootstrap: the processors this process may use, at most 8."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not every platform has it
+        available = os.cpu_count() or 1
+    return max(1, min(8, available))
 
 
 @dataclass(frozen=True)
@@ -242,7 +260,8 @@ class ChunkCounter:
 
 
 def replicate_counts(
-    tally: PublicTally, replicates: int, seed: str, chunk: int | None = None
+    tally: PublicTally, replicates: int, seed: str, chunk: int | None = None,
+    threads: int = 1,
 ) -> Iterator[np.ndarray]:
     """Bootstrap ``x_hd`` for chunks of replicates, in replicate order (SPEC 6.9).
 
@@ -256,6 +275,8 @@ def replicate_counts(
     chunk : int, optional
         Replicates per chunk (default: as many as fit in :data:`CHUNK_VALUES` stream
         values, at least 1).
+    threads : int
+        Chunks drawn at the same time (the values do not depend on it).
 
     Yields
     ------
@@ -263,16 +284,41 @@ def replicate_counts(
         Whole-number ``x_hd`` of each replicate of the chunk.
     """
     plan = draw_plan(tally)
-    stream = bootstrap_stream(seed)
     step = chunk or max(1, CHUNK_VALUES // max(1, plan.width))
-    counter = ChunkCounter(plan, min(step, replicates)) if plan.width else None
+    counts_of = _chunk_drawer(tally, plan, replicates, seed, step)
+    yield from _in_order(counts_of, range(0, replicates, step), threads)
+
+
+def _chunk_drawer(tally: PublicTally, plan: DrawPlan, replicates: int, seed: str, step: int):
+    """``counts(start)``: ``x_hd`` of the chunk of replicates that begins at ``start``."""
     shape = (len(tally.districts), len(tally.departments))
-    for start in range(0, replicates, step):
+
+    def counts(start: int) -> np.ndarray:
         size = min(step, replicates - start)
-        counts = np.zeros((size, *shape))
-        if counter is not None:
-            counter.fill(stream, size, counts)
-        yield counts
+        out = np.zeros((size, *shape))
+        if plan.width:
+            stream = bootstrap_stream(seed)
+            stream.advance(start * plan.width)
+            ChunkCounter(plan, size).fill(stream, size, out)
+        return out
+
+    return counts
+
+
+def _in_order(work, starts: range, threads: int) -> Iterator:
+    """``work(start)`` for each start, in order, ``threads`` at a time (at most
+    ``2 · threads`` results held ahead of the consumer)."""
+    if threads <= 1 or len(starts) <= 1:
+        yield from map(work, starts)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending = []
+        for start in starts:
+            pending.append(pool.submit(work, start))
+            if len(pending) >= 2 * threads:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
 
 
 def rank_replicates(
@@ -321,6 +367,7 @@ def bootstrap_diagnostics(
     public_weight: float,
     finalists: int,
     replicates: int,
+    threads: int | None = None,
 ) -> BootstrapSummary:
     """``p_finalist``, ``p_best_public_image`` and 95% rank intervals (SPEC 6.9).
 
@@ -338,6 +385,9 @@ def bootstrap_diagnostics(
         ``N``.
     replicates : int
         ``B`` ≥ 1.
+    threads : int, optional
+        Chunks of replicates processed at the same time (default
+        :func:`default_threads`); the figures do not depend on it.
 
     Returns
     -------
@@ -353,13 +403,21 @@ def bootstrap_diagnostics(
     weights = stratum_weights(tally.households, tally.valid)
     hash_rank = np.argsort(np.argsort(np.array(hashes)))
     judge = np.asarray(judge, dtype=np.float64)
-    all_ranks, all_best = [], []
-    for counts in replicate_counts(tally, replicates, seed):
+    plan = draw_plan(tally)
+    step = max(1, CHUNK_VALUES // max(1, plan.width))
+    counts_of = _chunk_drawer(tally, plan, replicates, seed, step)
+
+    def ranked(start: int) -> tuple[np.ndarray, np.ndarray]:
+        counts = counts_of(start)
         p = weighted_shares(counts, tally.valid, weights)
         count = counts.sum(axis=1)
         combined = combined_scores(p, judge, public_weight)
-        all_ranks.append(rank_replicates(combined, judge, p, count, hash_rank))
-        all_best.append(best_in_replicates(p, count, hash_rank))
+        return (rank_replicates(combined, judge, p, count, hash_rank),
+                best_in_replicates(p, count, hash_rank))
+
+    chunks = list(_in_order(ranked, range(0, replicates, step), threads or default_threads()))
+    all_ranks = [ranks for ranks, _best in chunks]
+    all_best = [best for _ranks, best in chunks]
     ranks = np.concatenate(all_ranks)
     best = np.concatenate(all_best)
     departments = len(hashes)

@@ -181,11 +181,31 @@ AWKWARD = {
 
 @pytest.mark.parametrize("sizes", AWKWARD.values(), ids=AWKWARD.keys())
 @pytest.mark.parametrize("chunk", [None, 1, 4, 7])
-def test_vectorised_draws_equal_the_literal_loop(sizes, chunk):
+@pytest.mark.parametrize("threads", [1, 3])
+def test_vectorised_draws_equal_the_literal_loop(sizes, chunk, threads):
+    """Chunks drawn on several threads, each from a copy of the generator advanced to its
+    first replicate, read the stream exactly as the literal loop does."""
     public = awkward_public(sizes)
     tally = tally_public(public)
-    batched = np.concatenate(list(replicate_counts(tally, 11, SEED, chunk=chunk)))
+    batched = np.concatenate(list(replicate_counts(tally, 11, SEED, chunk=chunk,
+                                                   threads=threads)))
     assert np.array_equal(batched, literal_counts(public, 11, SEED))
+
+
+def test_diagnostics_do_not_depend_on_the_number_of_threads(monkeypatch):
+    import awards.scoring.bootstrap as bootstrap
+
+    public = awkward_public({"AA": 40, "BB": 2, "CC": 0, "DD": 77, "EE": 13})
+    monkeypatch.setattr(bootstrap, "CHUNK_VALUES", 5 * 132 + 1)   # 5 replicates a chunk
+    tally = tally_public(public)
+    judge = np.linspace(55.0, 80.0, len(tally.departments))
+    hashes = [hashlib.sha256(d.encode()).hexdigest() for d in tally.departments]
+    runs = [bootstrap.bootstrap_diagnostics(tally, judge, hashes, seed=SEED, public_weight=0.3,
+                                            finalists=2, replicates=23, threads=threads)
+            for threads in (1, 2, 4)]
+    for other in runs[1:]:
+        for field in ("p_finalist", "p_best_public_image", "rank_low", "rank_high"):
+            assert np.array_equal(getattr(runs[0], field), getattr(other, field)), field
 
 
 def test_chunk_boundaries_of_the_default_size(monkeypatch):
