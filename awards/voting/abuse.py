@@ -26,7 +26,7 @@ import ipaddress
 import math
 import time
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from limits import parse_many
 from sqlalchemy import select, update
 
@@ -95,10 +95,17 @@ def _counter_key(campaign: Campaign) -> str | None:
 
 
 def campaigns_voting_now() -> list[Campaign]:
-    """Campaigns in adjudication whose voting window is open now, by id."""
+    """Campaigns in adjudication whose voting window is open now, by id. Read once per
+    request: checking a code and counting its failure ask the same question, and under a
+    flood of guesses every saved query is capacity left for real voters."""
+    if has_request_context() and "campaigns_voting_now" in g:
+        return g.campaigns_voting_now
     candidates = db.session.scalars(
         select(Campaign).where(Campaign.state == "adjudication").order_by(Campaign.id))
-    return [c for c in candidates if voting_is_open(c)]
+    campaigns = [c for c in candidates if voting_is_open(c)]
+    if has_request_context():
+        g.campaigns_voting_now = campaigns
+    return campaigns
 
 
 def failed_guesses(campaign: Campaign) -> int:

@@ -25,7 +25,7 @@ from awards.exceptions import AwardsError, InvalidInput
 from awards.extensions import db
 from awards.models import Ballot, Campaign, InboxBallot, VotingCode
 from awards.models.base import utctoday
-from awards.voting.abuse import failed_guesses
+from awards.voting.abuse import campaigns_voting_now, failed_guesses
 from awards.voting.codes import CodeTypo, ballot_id, code_hmac, normalise_ballot_id, parse_code
 from awards.voting.households import pepper
 from awards.voting.mixer import mix_after_vote, mix_before_count, mix_everything
@@ -88,8 +88,7 @@ def find_open_code(code_text: str) -> tuple[Campaign, str]:
         that after the vote nobody learns from a letter whether its household voted.
     """
     code = parse_code(code_text)
-    if not any(voting_is_open(c) for c in db.session.scalars(
-            select(Campaign).where(Campaign.state == "adjudication"))):
+    if not campaigns_voting_now():
         raise VotingClosed("voting is not open")
     digest = code_hmac(pepper(), code)
     row = db.session.execute(
