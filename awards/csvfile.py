@@ -1,4 +1,5 @@
-"""One CSV reader for every import: the household frame, paper returns and score sheets.
+"""One CSV reader for every import (the household frame, paper returns and score sheets),
+and one escaping rule for every CSV export.
 
 Pure: no Flask, no database. Every import follows the same rules, so that an organiser meets
 the same behaviour and the same messages whichever file they load:
@@ -173,3 +174,39 @@ class CsvReader:
             self.errors.append((1, empty))
         if self.errors:
             raise CsvFileError(self.what, self.errors)
+
+
+# --------------------------------------------------------------------------- writing
+
+#: Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: Characters a spreadsheet may take as a cell separator in some locale or import dialog;
+#: ``;=1+1`` is a formula in the cell after the ``;`` there, so they are looked through.
+SEPARATORS = frozenset(",;|")
+
+
+def _after_separators(text: str) -> str:
+    """``text`` without its leading run of separators and whitespace."""
+    index = 0
+    while index < len(text) and (text[index] in SEPARATORS or text[index].isspace()):
+        index += 1
+    return text[index:]
+
+
+def escape_formula(text: str) -> str:
+    """``text`` with a leading apostrophe when a spreadsheet could run it as a formula: it
+    begins with ``= + - @``, tab or carriage return, or one of them follows a leading run of
+    separators (``, ; |``) and whitespace. The idea follows the OWASP CSV Injection page
+    (prefix the cell with ``'``); the look-through of separators is ours."""
+    if text.startswith(FORMULA_TRIGGERS) or _after_separators(text).startswith(
+            FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def unescape_formula(cell: str) -> str:
+    """The text that :func:`escape_formula` turned into ``cell`` (files read back, such as
+    ``letters.csv``)."""
+    if cell[:1] == "'" and escape_formula(cell[1:]) == cell:
+        return cell[1:]
+    return cell

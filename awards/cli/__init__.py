@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from awards.cli import audit, results
-from awards.cli import commands  # noqa: F401  (its commands join the group when imported)
+from awards.cli import (
+    audit,
+    commands,  # noqa: F401  (its commands join the group when imported)
+    results,
+)
 from awards.cli.common import awards_cli
 
 

@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from awards.csvfile import escape_formula
 from awards.models import Campaign, ResultVersion
 from awards.results.report_pdf import export_pdf
 from awards.results.services import version_results
@@ -20,32 +21,6 @@ CSV_HEADER = (
     "weighted_share", "se", "ci95_low", "ci95_high", "p_finalist", "p_best_public_image",
     "rank95_low", "rank95_high", "best_public_image", "final_rank", "final_score", "award",
 )
-
-
-#: Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-#: Characters a spreadsheet may take as a cell separator in some locale or import dialog;
-#: ``;=1+1`` is a formula in the cell after the ``;`` there, so they are looked through.
-SEPARATORS = frozenset(",;|")
-
-
-def _after_separators(text: str) -> str:
-    """``text`` without its leading run of separators and whitespace."""
-    index = 0
-    while index < len(text) and (text[index] in SEPARATORS or text[index].isspace()):
-        index += 1
-    return text[index:]
-
-
-def escape_formula(text: str) -> str:
-    """``text`` with a leading apostrophe when a spreadsheet could run it as a formula: it
-    begins with ``= + - @``, tab or carriage return, or one of them follows a leading run of
-    separators (``, ; |``) and whitespace. The idea follows the OWASP CSV Injection page
-    (prefix the cell with ``'``); the look-through of separators is ours."""
-    if text.startswith(FORMULA_TRIGGERS) or _after_separators(text).startswith(
-            FORMULA_TRIGGERS):
-        return "'" + text
-    return text
 
 
 def csv_cell(value: Any) -> Any:

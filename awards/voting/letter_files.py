@@ -11,10 +11,11 @@ from typing import BinaryIO
 
 from flask import current_app
 
+from awards.csvfile import unescape_formula
 from awards.models import Campaign
 from awards.voting.codes import parse_code
 from awards.voting.households import IssuedLetter
-from awards.voting.letters import FORMULA_START, Letter, write_letters_csv, write_letters_pdf
+from awards.voting.letters import Letter, write_letters_csv, write_letters_pdf
 
 
 def csv_deliverer(path: Path, announce: Callable[[str], None] | None = None
@@ -34,17 +35,12 @@ def csv_deliverer(path: Path, announce: Callable[[str], None] | None = None
     return deliver
 
 
-def _unescape(cell: str) -> str:
-    """Undo the apostrophe that ``letters.csv`` puts before a formula-like cell."""
-    return cell[1:] if cell[:1] == "'" and cell[1:].startswith(FORMULA_START) else cell
-
-
 def read_letters_csv(path: Path) -> Iterator[IssuedLetter]:
     """Letters back from a ``letters.csv`` export (to print the PDF later)."""
     with path.open(encoding="utf-8", newline="") as stream:
         for row in csv.DictReader(stream):
-            yield IssuedLetter(_unescape(row["household_id"]), _unescape(row["district"]),
-                               parse_code(row["code"]), _unescape(row["address"]) or None)
+            yield IssuedLetter(unescape_formula(row["household_id"]), unescape_formula(row["district"]),
+                               parse_code(row["code"]), unescape_formula(row["address"]) or None)
 
 
 def write_pdf(campaign: Campaign, letters: Iterable[IssuedLetter], out: BinaryIO,

@@ -40,6 +40,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from awards.csvfile import escape_formula
 from awards.exceptions import AwardsError
 from awards.voting.codes import format_code
 from awards.voting.pdf_concat import PdfConcatenator
@@ -65,7 +66,6 @@ MONO_FONT_CANDIDATES = (
 )
 MONO_FALLBACK = "Courier-Bold"  # one of the 14 standard PDF fonts
 CSV_HEADER = ("household_id", "district", "code", "address")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _GREY = Color(0.93, 0.93, 0.93)
 _RULE = Color(0.55, 0.55, 0.55)
 _PAGE_W, _PAGE_H = A4
@@ -92,10 +92,9 @@ class Letter:
 
 
 def csv_text_cell(value: str | None) -> str:
-    """Neutralise spreadsheet formulas (SPEC section 9: CSV exports escape = + - @): text
-    starting with one of :data:`FORMULA_START` gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """Neutralise spreadsheet formulas (SPEC section 9: CSV exports escape = + - @) by the
+    one rule of every export, :func:`awards.csvfile.escape_formula`."""
+    return escape_formula("" if value is None else str(value))
 
 
 def write_letters_csv(

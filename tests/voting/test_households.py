@@ -216,9 +216,11 @@ def test_read_letters_csv_undoes_formula_escaping(tmp_path):
     path = tmp_path / "l.csv"
     code = generate_code_for_test()
     with path.open("w", newline="", encoding="utf-8") as stream:
-        write_letters_csv([("H1", "KT", code, "+852 Flat 1")], stream)
-    (letter,) = read_letters_csv(path)
-    assert letter.address == "+852 Flat 1" and letter.code == code
+        write_letters_csv([("H1", "KT", code, "+852 Flat 1"), ("H2", "KT", code, ";=1+1"),
+                           ("H3", "KT", code, "'quoted'")], stream)
+    letters = list(read_letters_csv(path))
+    assert [letter.address for letter in letters] == ["+852 Flat 1", ";=1+1", "'quoted'"]
+    assert letters[0].code == code
 
 
 def generate_code_for_test() -> str:

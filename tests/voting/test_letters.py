@@ -95,7 +95,8 @@ def test_letters_csv_has_the_spec_header_and_grouped_codes() -> None:
     ]
 
 
-@pytest.mark.parametrize("address", ["=1+1", "+852 1234", "-2", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("address", ["=1+1", "+852 1234", "-2", "@SUM(A1)", "\tx", "\rx",
+                                     ";=1+1", ", @SUM(A1)", "| -2"])
 def test_formula_like_cells_are_escaped(address: str) -> None:
     out = io.StringIO(newline="")
     write_letters_csv([("=H1", "KT", "0123456789ABCT", address)], out)
