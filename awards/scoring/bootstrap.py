@@ -40,6 +40,7 @@ of threads.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -290,16 +291,24 @@ def replicate_counts(
 
 
 def _chunk_drawer(tally: PublicTally, plan: DrawPlan, replicates: int, seed: str, step: int):
-    """``counts(start)``: ``x_hd`` of the chunk of replicates that begins at ``start``."""
+    """``counts(start)``: ``x_hd`` of the chunk of replicates that begins at ``start``.
+
+    Each thread keeps one :class:`ChunkCounter` (its buffer is as large as a chunk's
+    stream values: allocated once, not once per chunk)."""
     shape = (len(tally.districts), len(tally.departments))
+    rows = min(step, replicates)
+    local = threading.local()
 
     def counts(start: int) -> np.ndarray:
         size = min(step, replicates - start)
         out = np.zeros((size, *shape))
         if plan.width:
+            counter = getattr(local, "counter", None)
+            if counter is None:
+                counter = local.counter = ChunkCounter(plan, rows)
             stream = bootstrap_stream(seed)
             stream.advance(start * plan.width)
-            ChunkCounter(plan, size).fill(stream, size, out)
+            counter.fill(stream, size, out)
         return out
 
     return counts
