@@ -9,7 +9,9 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from awards.audit.service import record
 from awards.csvfile import escape_formula
+from awards.extensions import db
 from awards.models import Campaign, ResultVersion
 from awards.results.report_pdf import export_pdf
 from awards.results.services import version_results
@@ -182,3 +184,20 @@ EXPORTS: dict[str, tuple[str, Callable[[Campaign, ResultVersion], bytes]]] = {
              export_xlsx),
     "pdf": ("application/pdf", export_pdf),
 }
+
+
+def export_version(campaign: Campaign, version: ResultVersion, fmt: str,
+                   actor: str | None = None) -> tuple[str, bytes]:
+    """Build the ``fmt`` export of ``version`` and record it as ``results_exported`` in the
+    campaign's audit log (SPEC 7: exports are recorded), committed.
+
+    Returns
+    -------
+    (mimetype, body)
+    """
+    mimetype, build = EXPORTS[fmt]
+    body = build(campaign, version)
+    record("results_exported", campaign.slug, {"version": version.version, "format": fmt},
+           chain=campaign.slug, actor=actor)
+    db.session.commit()
+    return mimetype, body

@@ -48,6 +48,14 @@ class BadChoices(AwardsError):
     status = 422
 
 
+class NoChoice(BadChoices):
+    """A ballot that names no department."""
+
+
+class TooManyChoices(BadChoices):
+    """A ballot that names more departments than the campaign allows."""
+
+
 def check_choices(campaign: Campaign, choices: Sequence[str]) -> list[str]:
     """Validate a web ballot: 1..max_choices distinct eligible department codes.
 
@@ -58,12 +66,12 @@ def check_choices(campaign: Campaign, choices: Sequence[str]) -> list[str]:
     """
     eligible = eligible_codes(campaign)
     picked = list(dict.fromkeys(choices))
+    if not picked:
+        raise NoChoice("choose at least one department")
+    if len(picked) > campaign.max_choices:
+        raise TooManyChoices(f"choose at most {campaign.max_choices} departments")
     if len(picked) != len(choices):
         raise BadChoices("each department can be chosen only once")
-    if not picked:
-        raise BadChoices("choose at least one department")
-    if len(picked) > campaign.max_choices:
-        raise BadChoices(f"choose at most {campaign.max_choices} departments")
     unknown = [c for c in picked if c not in eligible]
     if unknown:
         raise BadChoices("that department is not on the ballot")

@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Flask, abort
 from flask_login import current_user
-from sqlalchemy import select
 
-from awards.extensions import db, login
+from awards.campaigns.visibility import published_campaign, visible_campaign
+from awards.extensions import login
 from awards.models import Campaign
 
 ACCESS_ATTR = "_access_rule"
@@ -66,10 +66,26 @@ def check_access_rules(app: Flask) -> None:
         raise MissingAccessRule("routes without an access rule: " + ", ".join(missing))
 
 
-def campaign_or_404(slug: str) -> Campaign:
-    """The campaign named in a URL. Staff other than organisers and auditors see a campaign
-    only through their own department or panel, which their blueprints check."""
-    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
+def campaign_or_404(slug: str, *, results: bool = False) -> Campaign:
+    """The campaign named in a staff URL, or 404 unless the signed-in user may see it:
+    organisers and auditors every campaign, a coordinator those that list their
+    department, a judge those whose panel they sit on; with ``results``, a page of its
+    results, which only organisers see before publication
+    (:mod:`awards.campaigns.visibility`). A campaign the user may not see answers as one
+    that does not exist."""
+    campaign = None
+    if current_user.is_authenticated:
+        campaign = visible_campaign(slug, role=current_user.role, user_id=current_user.id,
+                                    department_code=current_user.department_code,
+                                    results=results)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def published_campaign_or_404(slug: str) -> Campaign:
+    """The campaign named in a public URL, or 404 until its results are published."""
+    campaign = published_campaign(slug)
     if campaign is None:
         abort(404)
     return campaign

@@ -9,7 +9,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from awards.exceptions import AwardsError
-from awards.extensions import db, htmx
+from awards.extensions import db
+from awards.web.fragments import wants_fragment
 
 TITLES = {
     400: _l("The request could not be understood"),
@@ -47,7 +48,7 @@ def render_error(status: int, message: str | None = None):
     detail = message or str(DETAILS.get(status, DETAILS[500]))
     if wants_json():
         return jsonify(error=title, message=detail, status=status), status
-    template = "errors/_error.html" if htmx else "errors/error.html"
+    template = "errors/_error.html" if wants_fragment() else "errors/error.html"
     return render_template(template, status=status, title=title, detail=detail), status
 
 

@@ -33,24 +33,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from awards.audit import verify as verify_module
-from awards.audit.service import verify_stored_chain
+from awards.audit.log import log_page
 from awards.exceptions import AwardsError
-from awards.extensions import db, htmx
-from awards.models import AuditEvent, Campaign
+from awards.extensions import db
 from awards.publication.bundle import cached_bundle, record_export
 from awards.publication.disclosure import withheld_seqs
 from awards.publication.publish import publish, republish
 from awards.results.versions import latest_result, published_versions
-from awards.web.access import campaign_or_404, public, roles
+from awards.web.access import campaign_or_404, public, published_campaign_or_404, roles
 from awards.web.audit import bp
+from awards.web.fragments import wants_fragment
 from awards.web.households.forms import ReceiptForm
-
-PAGE_SIZE = 50
 
 
 class PublishForm(FlaskForm):
@@ -58,13 +55,6 @@ class PublishForm(FlaskForm):
 
     reason = StringField(_l("Reason for the correction"),
                          validators=[Optional(), Length(max=500)])
-
-
-def _published_or_404(slug: str) -> Campaign:
-    campaign = campaign_or_404(slug)
-    if campaign.state != "published":
-        abort(404)
-    return campaign
 
 
 def _bundle_response(bundle) -> Response:
@@ -85,7 +75,7 @@ def _receipt_url() -> str:
 def verification(slug: str):
     """The public verification page of a published campaign (404 before publication)."""
 
-    campaign = _published_or_404(slug)
+    campaign = published_campaign_or_404(slug)
     versions = published_versions(campaign)
     if not versions:
         abort(404)
@@ -104,7 +94,7 @@ def verification(slug: str):
 @public
 def verifier_source(slug: str):
     """The offline verifier, one file (standard library and numpy only)."""
-    _published_or_404(slug)
+    published_campaign_or_404(slug)
     source = Path(verify_module.__file__).read_bytes()
     return Response(source, mimetype="text/x-python", headers={
         "Content-Disposition": 'attachment; filename="verify.py"',
@@ -117,7 +107,7 @@ def verifier_source(slug: str):
 def public_bundle(slug: str):
     """The signed audit bundle of the current published version (cached; writes nothing)."""
 
-    return _bundle_response(cached_bundle(_published_or_404(slug)))
+    return _bundle_response(cached_bundle(published_campaign_or_404(slug)))
 
 
 @bp.route("/organiser/c/<slug>/audit")
@@ -128,30 +118,17 @@ def audit_log(slug: str):
     campaign = campaign_or_404(slug)
     action = request.args.get("action", "").strip()
     actor = request.args.get("actor", "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    query = select(AuditEvent).where(AuditEvent.chain == campaign.slug)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    if actor:
-        query = query.where(AuditEvent.actor == actor)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(page, pages)
-    events = db.session.scalars(query.order_by(AuditEvent.seq.desc())
-                                .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    actions = db.session.scalars(select(AuditEvent.action).where(
-        AuditEvent.chain == campaign.slug).distinct().order_by(AuditEvent.action)).all()
-    actors = db.session.scalars(select(AuditEvent.actor).where(
-        AuditEvent.chain == campaign.slug).distinct().order_by(AuditEvent.actor)).all()
+    listing = log_page(campaign.slug, action=action, actor=actor,
+                       page=request.args.get("page", 1, type=int) or 1)
     context = {
-        "campaign": campaign, "events": events, "action": action, "actor": actor,
-        "page": page, "pages": pages, "total": total, "actions": actions, "actors": actors,
-        "chain": verify_stored_chain(campaign.slug),
-        "withheld": withheld_seqs(events, campaign,
+        "campaign": campaign, "events": listing.events, "action": action, "actor": actor,
+        "page": listing.page, "pages": listing.pages, "total": listing.total,
+        "actions": listing.actions, "actors": listing.actors, "chain": listing.chain,
+        "withheld": withheld_seqs(listing.events, campaign,
                                   sees_everything=current_user.role == "organiser"),
-        "filters": {k: v for k, v in (("action", action), ("actor", actor)) if v},
+        "filters": listing.filters,
     }
-    if htmx:
+    if wants_fragment():
         return render_template("audit/_log.html", **context)
     latest = latest_result(campaign)
     return render_template(

@@ -18,12 +18,13 @@ from awards.accounts.sessions import (
     user_for_session,
 )
 from awards.exceptions import InvalidInput
-from awards.extensions import client_address, htmx, limiter, login
+from awards.extensions import client_address, limiter, login
 from awards.models import User
 from awards.web.access import public, roles
 from awards.web.auth import bp
 from awards.web.auth.forms import AcceptInvitationForm, SignInForm
 from awards.web.forms import EmptyForm
+from awards.web.fragments import wants_fragment
 from awards.web.safe_urls import same_site_path
 
 HOME_BY_ROLE = {
@@ -107,7 +108,7 @@ def signins():
     failed_only = request.args.get("failed") == "1"
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     listing = staff_signin_events(failed_only=failed_only, page=page)
-    template = "auth/_signins.html" if htmx else "auth/signins.html"
+    template = "auth/_signins.html" if wants_fragment() else "auth/signins.html"
     return render_template(template, listing=listing, failed_only=failed_only)
 
 

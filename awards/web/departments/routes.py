@@ -1,9 +1,7 @@
 from flask import render_template
 from flask_login import current_user
-from sqlalchemy import select
 
-from awards.extensions import db
-from awards.models import Campaign, Department, Entry
+from awards.campaigns.panels import department_campaigns
 from awards.web.access import roles
 from awards.web.departments import bp
 
@@ -12,16 +10,5 @@ from awards.web.departments import bp
 @roles("coordinator")
 def index():
     """The coordinator's department in each campaign and its entries; nothing of others."""
-    rows = db.session.execute(
-        select(Campaign, Department)
-        .join(Department, Department.campaign_id == Campaign.id)
-        .where(Department.code == current_user.department_code, Campaign.state != "draft")
-        .order_by(Campaign.created_at.desc())
-    ).all()
-    entries = {
-        e.department_id: e
-        for e in db.session.scalars(
-            select(Entry).where(Entry.department_id.in_([d.id for _c, d in rows]))
-        )
-    }
+    rows, entries = department_campaigns(current_user.department_code)
     return render_template("departments/index.html", rows=rows, entries=entries)

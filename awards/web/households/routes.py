@@ -16,6 +16,8 @@ from awards.voting import abuse
 from awards.voting.ballots import (
     BadChoices,
     CodeNotAccepted,
+    NoChoice,
+    TooManyChoices,
     VotingClosed,
     burn_code_and_store_ballot,
     check_choices,
@@ -119,6 +121,15 @@ def ballot():
                            departments=_sorted_departments(campaign), form=EmptyForm())
 
 
+def _choice_error(exc: BadChoices, campaign: Campaign) -> str:
+    """The household's message for choices the voting service refused."""
+    if isinstance(exc, NoChoice):
+        return _("Please choose at least one department.")
+    if isinstance(exc, TooManyChoices):
+        return _("Please choose no more than %(n)s departments.", n=campaign.max_choices)
+    return _("Please choose from the departments listed.")
+
+
 @bp.route("/vote/review", methods=["GET", "POST"])
 @public
 def review():
@@ -133,15 +144,11 @@ def review():
     error = None
     if not form.validate_on_submit():
         error = _("The page had expired. Please choose again.")
-    elif not choices:
-        error = _("Please choose at least one department.")
-    elif len(set(choices)) > campaign.max_choices:
-        error = _("Please choose no more than %(n)s departments.", n=campaign.max_choices)
     else:
         try:
             choices = check_choices(campaign, choices)
-        except BadChoices:
-            error = _("Please choose from the departments listed.")
+        except BadChoices as exc:
+            error = _choice_error(exc, campaign)
     if error:
         return render_template("voting/ballot.html", campaign=campaign, chosen=set(choices),
                                departments=_sorted_departments(campaign), form=form,

@@ -5,9 +5,10 @@ from sqlalchemy import select
 
 from awards.accounts.services import create_invitation
 from awards.campaigns.services import next_state, voting_is_open
+from awards.campaigns.visibility import all_campaigns
 from awards.exceptions import AwardsError
 from awards.extensions import db
-from awards.models import Campaign, Invitation, User
+from awards.models import Invitation, User
 from awards.overview import campaign_counts, chain_status
 from awards.phases import move_phase
 from awards.web.access import campaign_or_404, roles
@@ -18,7 +19,7 @@ from awards.web.organisers.forms import InvitationForm, PhaseForm
 @bp.route("/")
 @roles("organiser", "auditor")
 def index():
-    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.created_at.desc())).all()
+    campaigns = all_campaigns()
     counts = {c.id: campaign_counts(c) for c in campaigns}
     return render_template("organisers/index.html", campaigns=campaigns, counts=counts)
 

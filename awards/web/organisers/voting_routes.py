@@ -9,12 +9,9 @@ from datetime import UTC, datetime
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from awards.exceptions import AwardsError, InvalidInput
-from awards.extensions import db
-from awards.jobs import recover_stale_job, waiting_long
-from awards.models import Job
+from awards.jobs import waiting_long
 from awards.storage import exports_dir
 from awards.tasks import start_letters_pdf
 from awards.voting.ballots import import_paper_ballots, turnout
@@ -26,12 +23,12 @@ from awards.voting.households import (
     reissue_code,
 )
 from awards.voting.letter_files import csv_deliverer, write_pdf_file
+from awards.voting.letter_outputs import campaign_job, export_file, letter_exports, recent_jobs
 from awards.web.access import campaign_or_404, roles
 from awards.web.forms import EmptyForm
+from awards.web.fragments import wants_fragment
 from awards.web.organisers import bp
 from awards.web.organisers.forms import FrameForm, PaperForm, ReissueForm, SampleForm
-
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
 
 def _stamp() -> str:
@@ -39,14 +36,9 @@ def _stamp() -> str:
 
 
 def _households_page(campaign, status: int = 200, errors=None, **forms):
-    exports = sorted((p.name for p in exports_dir(campaign.slug).iterdir()
-                      if p.name.startswith("letter")), reverse=True)
-    jobs = db.session.scalars(select(Job).where(Job.campaign_id == campaign.id)
-                              .order_by(Job.id.desc()).limit(5)).all()
-    for job in jobs:
-        recover_stale_job(job)
     return render_template(
-        "organisers/households.html", campaign=campaign, exports=exports, jobs=jobs,
+        "organisers/households.html", campaign=campaign, exports=letter_exports(campaign),
+        jobs=recent_jobs(campaign),
         waiting_long=waiting_long,
         errors=errors or [], frame_form=forms.get("frame_form") or FrameForm(),
         sample_form=forms.get("sample_form") or SampleForm(),
@@ -126,10 +118,9 @@ def job_status(slug: str, job_id: int):
     """One job's progress (the fragment htmx polls); a job whose worker stopped is handed
     on or failed here, so the page never waits on it for ever."""
     campaign = campaign_or_404(slug)
-    job = db.session.get(Job, job_id)
-    if job is None or job.campaign_id != campaign.id:
+    job = campaign_job(campaign, job_id)
+    if job is None:
         abort(404)
-    recover_stale_job(job)
     return render_template("organisers/_job.html", campaign=campaign, job=job,
                            waiting_long=waiting_long)
 
@@ -137,11 +128,8 @@ def job_status(slug: str, job_id: int):
 @bp.route("/c/<slug>/exports/<name>")
 @roles("organiser")
 def export_download(slug: str, name: str):
-    campaign_or_404(slug)
-    if not SAFE_NAME.match(name):
-        abort(404)
-    path = exports_dir(slug) / name
-    if not path.is_file():
+    path = export_file(campaign_or_404(slug), name)
+    if path is None:
         abort(404)
     mimetype = "application/pdf" if name.endswith(".pdf") else "text/csv"
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)
@@ -185,8 +173,7 @@ def turnout_page(slug: str):
     """Turnout in bands while voting is open; the fragment is polled by htmx."""
     campaign = campaign_or_404(slug)
     data = turnout(campaign)
-    template = "organisers/_turnout.html" if request.headers.get("HX-Request") and \
-        not request.headers.get("HX-Boosted") else "organisers/turnout.html"
+    template = "organisers/_turnout.html" if wants_fragment() else "organisers/turnout.html"
     return render_template(template, campaign=campaign, turnout=data, form=PaperForm())
 
 

@@ -1,8 +1,8 @@
 from flask import redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+from awards.campaigns.visibility import announced_campaigns
 from awards.extensions import db
-from awards.models import Campaign
 from awards.web.access import public
 from awards.web.forms import EmptyForm
 from awards.web.i18n import LANGUAGES
@@ -13,10 +13,7 @@ from awards.web.safe_urls import same_site_path
 @bp.route("/")
 @public
 def home():
-    campaigns = db.session.scalars(
-        select(Campaign).where(Campaign.state != "draft").order_by(Campaign.created_at.desc())
-    ).all()
-    return render_template("public/home.html", campaigns=campaigns)
+    return render_template("public/home.html", campaigns=announced_campaigns())
 
 
 @bp.route("/language", methods=["POST"])

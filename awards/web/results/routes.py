@@ -20,16 +20,16 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from awards.audit.service import record
 from awards.campaigns.services import voting_is_open
 from awards.exceptions import AwardsError
-from awards.extensions import db, htmx
+from awards.extensions import db
 from awards.models import Campaign
-from awards.results.exports import EXPORTS
+from awards.results.exports import EXPORTS, export_version
 from awards.results.services import compute_campaign_results, version_results
 from awards.results.versions import find_version, public_versions, result_versions
 from awards.results.view import build_view, chart_sentences, percent
-from awards.web.access import campaign_or_404, public, roles
+from awards.web.access import campaign_or_404, public, published_campaign_or_404, roles
+from awards.web.fragments import wants_fragment
 from awards.web.results import bp
 from awards.web.results.forms import ComputeForm
 
@@ -49,15 +49,7 @@ def results_helpers() -> dict:
 @roles("organiser", "auditor")
 def organiser_results(slug: str):
     """The latest (or ``?version=N``) result with every diagnostic, and the compute form."""
-    return _organiser_page(_staff_campaign_or_404(slug), ComputeForm())
-
-
-def _staff_campaign_or_404(slug: str) -> Campaign:
-    """The campaign for an organiser; for an auditor only once it is published."""
-    campaign = campaign_or_404(slug)
-    if current_user.role != "organiser" and campaign.state != "published":
-        abort(404)
-    return campaign
+    return _organiser_page(campaign_or_404(slug, results=True), ComputeForm())
 
 
 @bp.route("/organiser/c/<slug>/results/compute", methods=["POST"])
@@ -95,9 +87,10 @@ def _organiser_page(campaign: Campaign, form: ComputeForm, *, status: int = 200,
     if number is not None and version is None:
         abort(404)
     view = build_view(campaign, version_results(version)) if version else None
-    template = "results/_organiser.html" if htmx else "results/organiser.html"
+    fragment = wants_fragment()
+    template = "results/_organiser.html" if fragment else "results/organiser.html"
     return render_template(template, campaign=campaign, versions=versions, version=version,
-                           view=view, form=form, error=error,
+                           view=view, form=form, error=error, fragment=fragment,
                            can_compute=current_user.role == "organiser",
                            voting_open=voting_is_open(campaign)), status
 
@@ -110,15 +103,11 @@ def export(slug: str, fmt: str):
     charts). ``?version=N`` picks an earlier version."""
     if fmt not in EXPORTS:
         abort(404)
-    campaign = _staff_campaign_or_404(slug)
+    campaign = campaign_or_404(slug, results=True)
     version = find_version(_visible_versions(campaign), request.args.get("version", type=int))
     if version is None:
         abort(404)
-    mimetype, build = EXPORTS[fmt]
-    body = build(campaign, version)
-    record("results_exported", campaign.slug, {"version": version.version, "format": fmt},
-           chain=campaign.slug)
-    db.session.commit()
+    mimetype, body = export_version(campaign, version, fmt)
     filename = f"{campaign.slug}-results-v{version.version}.{fmt}"
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
@@ -130,15 +119,13 @@ def export(slug: str, fmt: str):
 @public
 def public_results(slug: str):
     """The published result (``?version=N`` for an earlier one); 404 until publication."""
-    campaign = campaign_or_404(slug)
-    if campaign.state != "published":
-        abort(404)
+    campaign = published_campaign_or_404(slug)
     versions = public_versions(campaign)
     version = find_version(versions, request.args.get("version", type=int))
     if version is None:
         abort(404)
     view = build_view(campaign, version_results(version))
-    template = "results/_public_page.html" if htmx else "results/public.html"
+    template = "results/_public_page.html" if wants_fragment() else "results/public.html"
     return render_template(template, campaign=campaign, versions=versions, version=version,
                            view=view, latest=versions[0])
 
