@@ -3,28 +3,45 @@
 The database is SQLite (a fresh file per test) unless ``DATABASE_URL`` names PostgreSQL,
 whose tables are created once per session and truncated after each test. CSRF stays on:
 :class:`CsrfClient` reads the token from a page like a browser would.
+
+On SQLite the fresh file is a copy of a snapshot prepared once per session (per xdist
+worker): the empty schema, or, for a test that asks for a registered campaign fixture such
+as the audit tests' ``published``, that whole campaign with its export files (see
+:func:`register_snapshot`). Each test still gets its own pristine copy. On PostgreSQL those
+fixtures build their campaign in every test, as before.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import g
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from awards import create_app, normalise_database_url
-from awards.extensions import db
+from awards.campaigns import eligibility
+from awards.extensions import db, limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("AWARDS_SHARED_DATA", ROOT.parent / "shared" / "data"))
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+# Property tests draw the same examples on every run (derived from each test), so a run's
+# outcome never depends on chance; no example database is written.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.load_profile("repeatable")
 
 
 def pytest_sessionstart(session) -> None:
@@ -86,16 +103,105 @@ class IsolatedClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
+def app_config(database: Path, exports: Path) -> dict:
+    return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "TESTING": True,
+            "RATELIMIT_STORAGE_URI": "memory://", "EXPORTS_DIR": str(exports)}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A SQLite file and an exports folder prepared once, and what the preparing fixture
+    returns (plain data: ids, letters), to be copied for each test."""
+
+    name: str
+    folder: Path
+    value: object = None
+
+    def copy_to(self, folder: Path) -> None:
+        for path in self.folder.glob("test.db*"):  # the file and any write-ahead log
+            shutil.copyfile(path, folder / path.name)
+        if (self.folder / "exports").exists():
+            shutil.copytree(self.folder / "exports", folder / "exports")
+
+
+def forget_process_state() -> None:
+    """What the app keeps per process between requests: the rate limiter's counters and
+    the frozen ballot lists (keyed by campaign id and freeze time, which copies share)."""
+    limiter.reset()
+    eligibility._frozen_eligible.clear()
+
+
+def prepare_snapshot(folder: Path, name: str, build: Callable[[], object]) -> Snapshot:
+    """Run ``build`` in an app of its own on a new SQLite file in ``folder``."""
+    app = create_app(app_config(folder / "test.db", folder / "exports"))
+    with app.app_context():
+        db.create_all()
+        value = build()
+        db.session.remove()
+        db.engine.dispose()
+    forget_process_state()
+    return Snapshot(name, folder, value)
+
+
+@dataclass(frozen=True)
+class Registered:
+    snapshot_fixture: str                  # session scope, returns a Snapshot
+    covers: frozenset[str]                 # fixtures it depends on, prepared with it
+    applies: Callable[[pytest.FixtureRequest], bool] | None = None  # e.g. default config
+
+
+SNAPSHOTS: dict[str, Registered] = {}
+RESTORED = pytest.StashKey[Snapshot]()
+
+
+def register_snapshot(fixture: str, snapshot_fixture: str, covers: tuple[str, ...] = (),
+                      applies: Callable[[pytest.FixtureRequest], bool] | None = None) -> None:
+    """Declare that ``snapshot_fixture`` prepares what the function fixture ``fixture`` (and
+    the ``covers`` it depends on) would build; a test using ``fixture`` on SQLite then
+    starts from a copy of it, unless ``applies`` says the test changed the recipe."""
+    SNAPSHOTS[fixture] = Registered(snapshot_fixture, frozenset(covers), applies)
+
+
+def snapshot_fixture_for(request: pytest.FixtureRequest) -> str:
+    """The one registered snapshot that covers every registered fixture the test uses, or
+    the empty schema's."""
+    used = [name for name in request.fixturenames if name in SNAPSHOTS]
+    covered = set().union(*(SNAPSHOTS[name].covers for name in used))
+    top = [name for name in used if name not in covered]
+    if len(top) != 1:
+        return "empty_snapshot"
+    registered = SNAPSHOTS[top[0]]
+    if registered.applies is not None and not registered.applies(request):
+        return "empty_snapshot"
+    return registered.snapshot_fixture
+
+
+def restored(request, *names: str):
+    """The value of the snapshot this test's database was copied from, if it is one of
+    ``names``'s; else None (PostgreSQL, or another snapshot): build it then."""
+    snapshot = request.node.stash.get(RESTORED, None)
+    return snapshot.value if snapshot is not None and snapshot.name in names else None
+
+
+@pytest.fixture(scope="session")
+def empty_snapshot(tmp_path_factory) -> Snapshot:
+    return prepare_snapshot(tmp_path_factory.mktemp("empty"), "empty", lambda: None)
+
+
 @pytest.fixture
-def app(database_url, tmp_path):
-    uri = database_url or f"sqlite:///{tmp_path / 'test.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "TESTING": True,
-                      "RATELIMIT_STORAGE_URI": "memory://",
-                      "EXPORTS_DIR": str(tmp_path / "exports")})
+def app(request, database_url, tmp_path):
+    if database_url is None:
+        snapshot = request.getfixturevalue(snapshot_fixture_for(request))
+        snapshot.copy_to(tmp_path)
+        request.node.stash[RESTORED] = snapshot
+        config = app_config(tmp_path / "test.db", tmp_path / "exports")
+    else:
+        config = {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
+                  "RATELIMIT_STORAGE_URI": "memory://",
+                  "EXPORTS_DIR": str(tmp_path / "exports")}
+    app = create_app(config)
     app.test_client_class = IsolatedClient
     with app.app_context():
-        if database_url is None:
-            db.create_all()
         yield app
         db.session.remove()
         if database_url is not None:
@@ -103,9 +209,7 @@ def app(database_url, tmp_path):
             db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             db.session.commit()
         db.engine.dispose()
-    from awards.extensions import limiter
-
-    limiter.reset()
+    forget_process_state()
 
 
 class CsrfClient:
@@ -158,12 +262,27 @@ def runner(app):
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """PASSWORD hashed once per session, by the app's own default (same method and cost)."""
+    return generate_password_hash(PASSWORD)
+
+
 @pytest.fixture
-def make_user(app):
+def make_user(app, password_hash, monkeypatch):
+    """Accounts whose password is PASSWORD. Its hash is computed once per session (a real
+    hash of the app's method and cost, so signing in still checks it in full); any other
+    password is hashed as the app does."""
     from awards.accounts.services import create_user
+    from awards.models import users
+
+    def cached(password: str) -> str:
+        return password_hash if password == PASSWORD else generate_password_hash(password)
 
     def make(role: str, username: str, department: str | None = None):
-        return create_user(role, username, PASSWORD, department_code=department)
+        with monkeypatch.context() as patched:
+            patched.setattr(users, "generate_password_hash", cached)
+            return create_user(role, username, PASSWORD, department_code=department)
 
     return make
 

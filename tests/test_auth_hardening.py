@@ -38,7 +38,22 @@ def fail_five_times(app, username: str) -> None:
 
 # --- Per-account throttle ---------------------------------------------------------------
 
-def test_failures_from_many_addresses_slow_down_the_account_with_growing_waits(app, organiser):
+class Clock:
+    """``time.time`` moved forward on demand instead of sleeping: the throttle and the rate
+    limiter's memory storage read their expiries from it."""
+
+    def __init__(self, monkeypatch):
+        self.offset = 0.0
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + self.offset)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+def test_failures_from_many_addresses_slow_down_the_account_with_growing_waits(
+        app, organiser, monkeypatch):
+    clock = Clock(monkeypatch)
     fail_five_times(app, "olivia")
     client = CsrfClient(app.test_client())
     # A sixth address, and the right password: the account must wait, password unchecked.
@@ -49,14 +64,14 @@ def test_failures_from_many_addresses_slow_down_the_account_with_growing_waits(a
             in waiting.get_data(as_text=True))
     assert client.get("/organiser/").status_code == 302
 
-    time.sleep(1.2)
+    clock.advance(1.2)
     again = attempt(client, "olivia", "wrong again!!!!", "203.0.113.8")
     assert again.status_code == 200  # checked and refused: the wait doubles
     doubled = attempt(client, "olivia", PASSWORD, "203.0.113.9")
     assert doubled.status_code == 429 and "Please wait 2 seconds" in doubled.get_data(
         as_text=True)
 
-    time.sleep(2.2)  # never a lockout: after the wait the right password gets in
+    clock.advance(2.2)  # never a lockout: after the wait the right password gets in
     assert attempt(client, "olivia", PASSWORD, "203.0.113.10").status_code == 303
     # ... and a success clears the count.
     other = CsrfClient(app.test_client())

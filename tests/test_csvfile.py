@@ -13,7 +13,15 @@ from awards.models import Ballot, Household
 from awards.voting.codes import format_code
 
 from .conftest import PASSWORD
-from .voting.conftest import config_text, letters, open_campaign, sampled_campaign  # noqa: F401
+from .voting.conftest import (  # noqa: F401
+    config_text,
+    letters,
+    letters_snapshot,
+    open_campaign,
+    open_snapshot,
+    sampled_campaign,
+    sampled_snapshot,
+)
 
 HEADER = ("code", "choices")
 

@@ -11,7 +11,13 @@ from awards.extensions import db
 from awards.models import AuditEvent, Invitation, VotingCode
 
 from .conftest import PASSWORD, CsrfClient
-from .voting.conftest import config_text, letters, sampled_campaign  # noqa: F401
+from .voting.conftest import (  # noqa: F401
+    config_text,
+    letters,
+    letters_snapshot,
+    sampled_campaign,
+    sampled_snapshot,
+)
 
 NUL_MESSAGE = "contains a character that is not allowed"
 NUL_MESSAGE_ZH = "含有不容許的字元"

@@ -14,6 +14,7 @@ Two kinds of bundle:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -38,6 +39,7 @@ from awards.scoring import compute_results
 from awards.voting.codes import ALPHABET
 from awards.voting.sampling import allocate
 
+from ..conftest import Snapshot, prepare_snapshot, register_snapshot, restored
 from ..scoring.worked_example import (
     DEPARTMENTS,
     DISTRICTS,
@@ -440,17 +442,61 @@ def build_published_campaign(*, publish_it: bool = True,
     return PublishedCampaign(campaign, letters, web_ballots)
 
 
-@pytest.fixture
-def final_judging_campaign(app) -> PublishedCampaign:
-    return build_published_campaign(publish_it=False)
+def snapshot_of(folder, name: str, **options) -> Snapshot:
+    """The campaign built once into a snapshot; its value is what a test cannot read back
+    from the database (the letters' plaintext codes, the web receipts)."""
+    def build():
+        built = build_published_campaign(**options)
+        return built.campaign.id, built.letters, built.web_ballots
+
+    return prepare_snapshot(folder, name, build)
+
+
+def restored_or_built(request, name: str, **options) -> PublishedCampaign:
+    value = restored(request, name)
+    if value is None:
+        return build_published_campaign(**options)
+    from awards.extensions import db
+    from awards.models import Campaign
+
+    campaign_id, letters, web_ballots = value
+    return PublishedCampaign(db.session.get(Campaign, campaign_id), copy.deepcopy(letters),
+                             list(web_ballots))
+
+
+@pytest.fixture(scope="session")
+def final_judging_snapshot(tmp_path_factory) -> Snapshot:
+    return snapshot_of(tmp_path_factory.mktemp("final-judging"), "final_judging_campaign",
+                       publish_it=False)
+
+
+@pytest.fixture(scope="session")
+def published_snapshot(tmp_path_factory) -> Snapshot:
+    return snapshot_of(tmp_path_factory.mktemp("published"), "published")
+
+
+@pytest.fixture(scope="session")
+def published_via_services_snapshot(tmp_path_factory) -> Snapshot:
+    return snapshot_of(tmp_path_factory.mktemp("published-via-services"),
+                       "published_via_services", paper_import=True)
+
+
+register_snapshot("final_judging_campaign", "final_judging_snapshot")
+register_snapshot("published", "published_snapshot")
+register_snapshot("published_via_services", "published_via_services_snapshot")
 
 
 @pytest.fixture
-def published(app) -> PublishedCampaign:
-    return build_published_campaign()
+def final_judging_campaign(app, request) -> PublishedCampaign:
+    return restored_or_built(request, "final_judging_campaign", publish_it=False)
 
 
 @pytest.fixture
-def published_via_services(app) -> PublishedCampaign:
+def published(app, request) -> PublishedCampaign:
+    return restored_or_built(request, "published")
+
+
+@pytest.fixture
+def published_via_services(app, request) -> PublishedCampaign:
     """Every ballot through the voting services (web casting and the paper import)."""
-    return build_published_campaign(paper_import=True)
+    return restored_or_built(request, "published_via_services", paper_import=True)

@@ -12,6 +12,7 @@ from awards.extensions import db
 from awards.models import Ballot, Campaign
 from awards.voting.codes import ballot_id
 
+from ..conftest import Snapshot, prepare_snapshot, register_snapshot, restored
 from ..scoring.worked_example import (
     DEPARTMENTS,
     FINAL_SCORES,
@@ -64,8 +65,7 @@ def example_sheet(final: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture
-def example(app) -> Campaign:
+def build_example() -> Campaign:
     """The worked example campaign with its ballots (2 spoilt returns in IS), no scores."""
     from awards.campaigns.config_file import parse_config
     from awards.campaigns.services import load_campaign_config
@@ -80,13 +80,40 @@ def example(app) -> Campaign:
     return campaign
 
 
-@pytest.fixture
-def scored(example) -> Campaign:
-    """The worked example with every preliminary and final score imported."""
+def score(campaign: Campaign) -> Campaign:
     from awards.results.scores_import import import_scores
 
-    import_scores(example, example_sheet())
-    return example
+    import_scores(campaign, example_sheet())
+    return campaign
+
+
+@pytest.fixture(scope="session")
+def example_snapshot(tmp_path_factory) -> Snapshot:
+    return prepare_snapshot(tmp_path_factory.mktemp("example"), "example",
+                            lambda: build_example().id)
+
+
+@pytest.fixture(scope="session")
+def scored_snapshot(tmp_path_factory) -> Snapshot:
+    return prepare_snapshot(tmp_path_factory.mktemp("scored"), "scored",
+                            lambda: score(build_example()).id)
+
+
+register_snapshot("example", "example_snapshot")
+register_snapshot("scored", "scored_snapshot", covers=("example",))
+
+
+@pytest.fixture
+def example(app, request) -> Campaign:
+    """The worked example campaign with its ballots (2 spoilt returns in IS), no scores."""
+    campaign_id = restored(request, "example", "scored")
+    return build_example() if campaign_id is None else db.session.get(Campaign, campaign_id)
+
+
+@pytest.fixture
+def scored(example, request) -> Campaign:
+    """The worked example with every preliminary and final score imported."""
+    return example if restored(request, "scored") is not None else score(example)
 
 
 @pytest.fixture

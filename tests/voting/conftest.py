@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import io
 
 import pytest
 
 from awards.campaigns.config_file import parse_config
 from awards.campaigns.services import load_campaign_config
+from awards.extensions import db
+from awards.models import Campaign
 from awards.phases import move_phase, open_voting
 from awards.voting.households import draw_campaign_sample, import_frame, issue_codes
 
-from ..conftest import MINIMAL_CONFIG
+from ..conftest import (
+    MINIMAL_CONFIG,
+    Snapshot,
+    prepare_snapshot,
+    register_snapshot,
+    restored,
+)
 
 SEED = "test-seed-for-the-sample-2026"
 FRAME_SIZES = {"KT": 60, "ST": 50, "IS": 30}
@@ -36,15 +45,18 @@ def stored_ballots() -> int:
                for model in (Ballot, InboxBallot))
 
 
-@pytest.fixture
-def config_text() -> str:
+def default_config_text() -> str:
     """The campaign competes without entries, so every department is on the ballot."""
     return MINIMAL_CONFIG.replace("finalists = 3", "finalists = 3\nentries_required = false")
 
 
 @pytest.fixture
-def sampled_campaign(app, config_text):
-    campaign, _created, _notes = load_campaign_config(parse_config(config_text))
+def config_text() -> str:
+    return default_config_text()
+
+
+def build_sampled(text: str):
+    campaign, _created, _notes = load_campaign_config(parse_config(text))
     import_frame(campaign, io.BytesIO(frame_csv()))
     for state in ("entries_open", "entries_closed", "adjudication"):
         move_phase(campaign, state)
@@ -52,14 +64,67 @@ def sampled_campaign(app, config_text):
     return campaign
 
 
-@pytest.fixture
-def letters(sampled_campaign):
-    delivered = []
-    issue_codes(sampled_campaign, delivered.extend)
+def issue(campaign) -> list:
+    delivered: list = []
+    issue_codes(campaign, delivered.extend)
     return delivered
 
 
+def build_open() -> tuple[int, list]:
+    campaign = build_sampled(default_config_text())
+    delivered = issue(campaign)
+    open_voting(campaign)
+    return campaign.id, delivered
+
+
+@pytest.fixture(scope="session")
+def sampled_snapshot(tmp_path_factory) -> Snapshot:
+    return prepare_snapshot(tmp_path_factory.mktemp("sampled"), "sampled_campaign",
+                            lambda: (build_sampled(default_config_text()).id, None))
+
+
+@pytest.fixture(scope="session")
+def letters_snapshot(tmp_path_factory) -> Snapshot:
+    def build():
+        campaign = build_sampled(default_config_text())
+        return campaign.id, issue(campaign)
+
+    return prepare_snapshot(tmp_path_factory.mktemp("letters"), "letters", build)
+
+
+@pytest.fixture(scope="session")
+def open_snapshot(tmp_path_factory) -> Snapshot:
+    return prepare_snapshot(tmp_path_factory.mktemp("open"), "open_campaign", build_open)
+
+
+def default_config(request) -> bool:
+    """Snapshots hold the default campaign: a test that changes ``config_text`` builds."""
+    return request.getfixturevalue("config_text") == default_config_text()
+
+
+register_snapshot("sampled_campaign", "sampled_snapshot", applies=default_config)
+register_snapshot("letters", "letters_snapshot", covers=("sampled_campaign",),
+                  applies=default_config)
+register_snapshot("open_campaign", "open_snapshot", covers=("sampled_campaign", "letters"),
+                  applies=default_config)
+
+
 @pytest.fixture
-def open_campaign(sampled_campaign, letters):
-    open_voting(sampled_campaign)
+def sampled_campaign(app, config_text, request):
+    value = restored(request, "sampled_campaign", "letters", "open_campaign")
+    if value is None:
+        return build_sampled(config_text)
+    return db.session.get(Campaign, value[0])
+
+
+@pytest.fixture
+def letters(sampled_campaign, request):
+    value = restored(request, "letters", "open_campaign")
+    return issue(sampled_campaign) if value is None else copy.deepcopy(value[1])
+
+
+@pytest.fixture
+def open_campaign(sampled_campaign, letters, request):
+    if restored(request, "open_campaign") is None:
+        open_voting(sampled_campaign)
     return sampled_campaign
