@@ -31,11 +31,13 @@ from .conftest import SEED, frame_csv
 from .test_abuse_and_pages import browser, vote
 
 VOTES = 60
-# A uniformly random order of 60 items has Spearman's rho against any fixed order with sd
-# 1/sqrt(59) = 0.13, so |rho| >= 0.5 is a 3.8-sigma event (p = 1.3e-4); a second,
-# independent trial makes a false alarm a 1-in-60-million event, while a casting-order leak
-# gives 1.0 (0.8 under load) each time. (A limit of 0.3 failed about once in 600 runs.)
-RHO_LIMIT = 0.5
+# The bar: |Spearman's rho| between storage order and casting order below 0.3 after 60 web
+# votes. A uniformly random order of 60 items has rho with sd 1/sqrt(59) = 0.13 against any
+# fixed order, so |rho| >= 0.3 happens by chance in about 2% of trials; up to three
+# independent trials make a false alarm a 1-in-100,000 event, while a casting-order leak
+# gives 1.0 (0.8 under load) in every trial.
+RHO_LIMIT = 0.3
+TRIALS = 3
 
 
 def spearman(order: list[str], reference: list[str]) -> float:
@@ -51,13 +53,13 @@ def is_postgresql() -> bool:
 
 @pytest.fixture
 def big_campaign(app):
-    """140 households, all sampled and issued; voting open."""
+    """200 households, all sampled and issued; voting open."""
     config = MINIMAL_CONFIG.replace("finalists = 3", "finalists = 3\nentries_required = false")
     campaign, _created, _notes = load_campaign_config(parse_config(config))
-    import_frame(campaign, io.BytesIO(frame_csv()))
+    import_frame(campaign, io.BytesIO(frame_csv({"KT": 90, "ST": 75, "IS": 35})))
     for state in ("entries_open", "entries_closed", "adjudication"):
         move_phase(campaign, state)
-    draw_campaign_sample(campaign, 140, SEED)
+    draw_campaign_sample(campaign, TRIALS * VOTES + 20, SEED)
     letters: list = []
     issue_codes(campaign, letters.extend)
     open_voting(campaign)
@@ -188,14 +190,16 @@ def test_a_copy_of_the_database_links_no_web_ballot_to_its_code(app, big_campaig
             assert sqlite_pages_holding(app, receipt.encode()) <= {
                 "ballots", "ix_ballots_campaign_district"}
 
-    rho = spearman(_storage_order(app, receipts), receipts)
-    if abs(rho) >= RHO_LIMIT:  # see RHO_LIMIT: one independent second trial
+    rhos = [spearman(_storage_order(app, receipts), receipts)]
+    for trial in range(1, TRIALS):  # see RHO_LIMIT: independent trials only after a miss
+        if abs(rhos[-1]) < RHO_LIMIT:
+            break
         open_voting(campaign)
-        second = cast_through_the_web(app, letters[VOTES:2 * VOTES])
+        again = cast_through_the_web(app, letters[trial * VOTES:(trial + 1) * VOTES])
         close_voting(campaign)
         db.session.commit()
-        rho = spearman(_storage_order(app, second), second)
-    assert abs(rho) < RHO_LIMIT, rho
+        rhos.append(spearman(_storage_order(app, again), again))
+    assert abs(rhos[-1]) < RHO_LIMIT, rhos
 
 
 def test_the_code_table_names_no_household(app, big_campaign):
