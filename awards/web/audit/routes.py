@@ -49,6 +49,7 @@ from awards.results.versions import latest_result, published_versions
 from awards.web.access import campaign_or_404, public, roles
 from awards.web.audit import bp
 from awards.web.households.forms import ReceiptForm
+from awards.web.messages import describe
 
 PAGE_SIZE = 50
 
@@ -188,7 +189,7 @@ def publish_results(slug: str):
                 version = publish(campaign, current_user.username)
         except AwardsError as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            flash(describe(exc), "error")
         else:
             flash(_("Results version %(version)s is published and signed.",
                     version=version.version), "success")

@@ -13,6 +13,7 @@ from awards.phases import move_phase
 from awards.web.access import campaign_or_404, roles
 from awards.web.organisers import bp
 from awards.web.organisers.forms import InvitationForm, PhaseForm
+from awards.web.messages import describe
 
 
 @bp.route("/")
@@ -49,7 +50,7 @@ def phase(slug: str):
             move_phase(campaign, form.target.data)
         except AwardsError as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            flash(describe(exc), "error")
         else:
             flash(_("The campaign moved to the next phase."), "success")
     return redirect(url_for(".campaign", slug=slug), code=303)

@@ -32,6 +32,7 @@ from awards.results.view import build_view, chart_sentences, percent
 from awards.web.access import campaign_or_404, public, roles
 from awards.web.results import bp
 from awards.web.results.forms import ComputeForm
+from awards.web.messages import describe
 
 
 @bp.app_template_filter("pct")
@@ -74,7 +75,7 @@ def compute(slug: str):
     except AwardsError as exc:
         db.session.rollback()
         return _organiser_page(campaign, form, status=exc.status if exc.status != 400 else 422,
-                               error=str(exc))
+                               error=describe(exc))
     flash(_("Results version %(version)s computed.", version=version.version), "success")
     return redirect(url_for(".organiser_results", slug=slug), code=303)
 
