@@ -51,31 +51,33 @@ def frozen_fingerprint(campaign: Campaign | None, spec: CampaignSpec) -> dict[st
     }
 
 
-# Session.info key: refused changes recorded in a transaction that has not committed yet.
-PENDING_REFUSALS = "awards_refused_changes"
+# Session.info keys: refused changes whose event is in the open transaction, and refused
+# changes whose transaction was rolled back, still to record.
+REFUSALS_IN_TRANSACTION = "awards_refusals_in_transaction"
+REFUSALS_TO_RECORD = "awards_refusals_to_record"
 
 
 def refuse(campaign: Campaign, what: str, reason: str, *, code: str,
            **params: Any) -> FrozenError:
     """The error for a refused change to ``what`` of ``campaign``, recorded in its audit log.
 
-    Nothing is rolled back or committed here: the event joins the caller's transaction,
-    and the change stays pending on the session until a commit. The use-case boundary (the
-    web error module, the command line) rolls the failed use case back and records the
-    pending change again, in a transaction of its own (:func:`rollback_use_case`); a caller
-    that catches the error and commits keeps the event with its own work.
+    Nothing is rolled back or committed here: the event joins the caller's transaction. If
+    that transaction commits (a caller that catches the error and goes on), the event is
+    stored with it; if it is rolled back, the use-case boundary (the web error module, the
+    end of the request, the command line) records the refused change again in a
+    transaction of its own (:func:`rollback_use_case`).
     """
     refused = RefusedChange(chain=campaign.slug, change=what, reason=reason)
     _record_refusal(refused)
-    db.session.info.setdefault(PENDING_REFUSALS, []).append(refused)
+    db.session.info.setdefault(REFUSALS_IN_TRANSACTION, []).append(refused)
     return FrozenError(reason, code=code, refused=refused, slug=campaign.slug, **params)
 
 
 def rollback_use_case() -> None:
     """End a failed use case: roll its work back, then record the changes it was refused
     in a transaction of their own and commit that. Only the boundaries call this."""
-    refused = db.session.info.pop(PENDING_REFUSALS, [])
     db.session.rollback()
+    refused = db.session.info.pop(REFUSALS_TO_RECORD, [])
     if refused:
         for change in refused:
             _record_refusal(change)
@@ -83,7 +85,9 @@ def rollback_use_case() -> None:
 
 
 def has_pending_refusals() -> bool:
-    return bool(db.session.info.get(PENDING_REFUSALS))
+    """Whether a refused change still waits for its transaction to end, or to be recorded."""
+    info = db.session.info
+    return bool(info.get(REFUSALS_IN_TRANSACTION) or info.get(REFUSALS_TO_RECORD))
 
 
 def _record_refusal(refused: RefusedChange) -> None:
@@ -93,8 +97,17 @@ def _record_refusal(refused: RefusedChange) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _refusals_committed(session: Session) -> None:
-    """A commit stored the pending refusal events: nothing is left to record again."""
-    session.info.pop(PENDING_REFUSALS, None)
+    """The commit stored the refusal events of its transaction."""
+    session.info.pop(REFUSALS_IN_TRANSACTION, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _refusals_rolled_back(session: Session) -> None:
+    """The rollback dropped the refusal events of its transaction: they wait for the
+    boundary to record them again."""
+    dropped = session.info.pop(REFUSALS_IN_TRANSACTION, None)
+    if dropped:
+        session.info.setdefault(REFUSALS_TO_RECORD, []).extend(dropped)
 
 
 def load_campaign_config(spec: CampaignSpec) -> tuple[Campaign, bool, list[str]]:

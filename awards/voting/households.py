@@ -71,7 +71,7 @@ def import_frame(campaign: Campaign, stream: BinaryIO) -> str:
     try:
         rows = parse_frame(stream, set(_district_ids(campaign)))
     except FrameError as exc:
-        raise InvalidInput(str(exc), exc.errors) from None
+        raise InvalidInput(str(exc), exc.errors, code=exc.code, **exc.params) from None
     digest = _frame_digest(rows)
     ids = _district_ids(campaign)
     db.session.execute(Household.__table__.delete().where(Household.campaign_id == campaign.id))

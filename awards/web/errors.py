@@ -85,8 +85,13 @@ def register_error_handlers(app: Flask) -> None:
     def record_caught_refusals(_exc: BaseException | None) -> None:
         """A view that caught a refusal did not commit it: record it now, after the rest
         of the request's uncommitted work is rolled back."""
-        if has_pending_refusals():
+        if not has_pending_refusals():
+            return
+        try:
             rollback_use_case()
+        except Exception:  # the answer is sent; a failed audit write is logged, not hidden
+            db.session.rollback()
+            app.logger.exception("a refused change could not be recorded")
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):
