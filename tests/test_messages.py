@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import io
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from awards.audit.service import chain_events
 from awards.campaigns.config_file import parse_config
 from awards.campaigns.services import ensure_not_published, load_campaign_config
+from awards.csvfile import CsvFileError
 from awards.exceptions import AwardsError, FrozenError, LifecycleError
 from awards.extensions import db
 from awards.models import Campaign
 from awards.phases import move_phase
 from awards.voting.households import draw_campaign_sample, import_frame
 from awards.web.access import public
+from awards.web.messages import MESSAGES, WORDS, describe
 
 from .conftest import MINIMAL_CONFIG, PASSWORD
 
@@ -123,9 +126,7 @@ def test_exceptions_carry_code_and_parameters(campaign):
 
 
 def test_unknown_codes_and_missing_parameters_fall_back_to_english(app):
-    from awards.web.messages import describe
-
-    with app.test_request_context(headers={"Accept-Language": "zh-HK"}):
+    with app.test_request_context(), force_locale("zh_Hant_HK"):
         assert describe(AwardsError("plain English")) == "plain English"
         assert describe(AwardsError("no such code", code="nope.nothing")) == "no such code"
         assert describe(LifecycleError("English, params missing",
@@ -135,14 +136,20 @@ def test_unknown_codes_and_missing_parameters_fall_back_to_english(app):
 
 
 def test_file_error_summaries_are_translated_with_their_count(app):
-    from awards.csvfile import CsvFileError
-    from awards.web.messages import describe
-
     error = CsvFileError("score sheet", [(2, "bad"), (3, "bad")])
     assert str(error) == "2 errors in the score sheet; nothing was imported"
-    with app.test_request_context(headers={"Accept-Language": "zh-HK"}):
+    with app.test_request_context(), force_locale("zh_Hant_HK"):
         assert describe(error) == "評分表有 2 項錯誤，未有匯入任何資料"
-    with app.test_request_context():
+    with app.test_request_context(), force_locale("en"):
         assert describe(error) == str(error)
         assert describe(CsvFileError("frame", [(1, "x")])) == \
             "1 error in the frame; nothing was imported"
+
+
+def test_every_message_has_its_traditional_chinese(app):
+    catalogue = {**MESSAGES, **WORDS}
+    with app.test_request_context(), force_locale("en"):
+        english = {key: str(text) for key, text in catalogue.items()}
+    with app.test_request_context(), force_locale("zh_Hant_HK"):
+        untranslated = [key for key, text in catalogue.items() if str(text) == english[key]]
+    assert untranslated == []

@@ -57,9 +57,9 @@ REFUSALS_IN_TRANSACTION = "awards_refusals_in_transaction"
 REFUSALS_TO_RECORD = "awards_refusals_to_record"
 
 
-def refuse(campaign: Campaign, what: str, reason: str, *, code: str,
+def refuse(campaign: Campaign, change: str, reason: str, *, code: str,
            **params: Any) -> FrozenError:
-    """The error for a refused change to ``what`` of ``campaign``, recorded in its audit log.
+    """The error for a refused ``change`` to ``campaign``, recorded in its audit log.
 
     Nothing is rolled back or committed here: the event joins the caller's transaction. If
     that transaction commits (a caller that catches the error and goes on), the event is
@@ -67,7 +67,7 @@ def refuse(campaign: Campaign, what: str, reason: str, *, code: str,
     end of the request, the command line) records the refused change again in a
     transaction of its own (:func:`rollback_use_case`).
     """
-    refused = RefusedChange(chain=campaign.slug, change=what, reason=reason)
+    refused = RefusedChange(chain=campaign.slug, change=change, reason=reason)
     _record_refusal(refused)
     db.session.info.setdefault(REFUSALS_IN_TRANSACTION, []).append(refused)
     return FrozenError(reason, code=code, refused=refused, slug=campaign.slug, **params)

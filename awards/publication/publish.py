@@ -86,7 +86,8 @@ def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:
                      f"'{campaign.slug}' is already published (results version "
                      f"{version.version if version else '?'}); a correction is published as "
                      "a new version with a reason (flask awards publish SLUG --reason …)",
-                     code="frozen.already_published")
+                     code="frozen.already_published",
+                     version=version.version if version else "?")
     if campaign.state != "final_judging":
         raise LifecycleError(f"results are published from 'final_judging'; '{campaign.slug}' "
                              f"is in '{campaign.state}'", code="publication.wrong_phase",

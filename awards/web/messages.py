@@ -56,8 +56,9 @@ MESSAGES = {
                         "imported"),
     "frozen.results_need_reason": _l("the results of '%(slug)s' are published and frozen; "
                                      "give a reason to compute a corrected version"),
-    "frozen.already_published": _l("'%(slug)s' is already published; a correction is "
-                                   "published as a new version with a reason"),
+    "frozen.already_published": _l("'%(slug)s' is already published (results version "
+                                   "%(version)s); a correction is published as a new version "
+                                   "with a reason"),
     # results and publication
     "results.voting_open": _l("close voting before computing results: exact counts while "
                               "voting is open could link ballots to households"),
@@ -104,9 +105,9 @@ def describe(exc: AwardsError) -> str:
 
 def file_errors(count: int, what: str) -> str:
     """The summary line over a file's errors (frame, paper returns, score sheet)."""
-    return ngettext("%(num)s error in the %(what)s; nothing was imported",
-                    "%(num)s errors in the %(what)s; nothing was imported", count,
-                    num=f"{count:,}", what=what)
+    return ngettext("%(count)s error in the %(what)s; nothing was imported",
+                    "%(count)s errors in the %(what)s; nothing was imported", count,
+                    count=f"{count:,}", what=what)
 
 
 def shown_params(params: dict[str, Any]) -> dict[str, Any]:
