@@ -49,7 +49,7 @@ class CsvFileError(InvalidInput):
         ordered = sorted(errors, key=lambda error: error[0])
         count = len(ordered)
         super().__init__(f"{count:,} error{'s' if count != 1 else ''} in the {what}; nothing "
-                         "was imported", ordered)
+                         "was imported", ordered, code="file.errors", count=count, what=what)
 
 
 def _physical_lines(source: Source, errors: list[tuple[int, str]]) -> Iterator[str]:

@@ -1,13 +1,46 @@
-"""Domain exceptions. The error module maps each to an HTTP status and a readable message;
-the command line prints the message on one line and exits non-zero."""
+"""Domain exceptions. Each carries a stable ``code`` and the ``params`` of its message:
+``web/messages.py`` turns the code into a sentence in the reader's language, the error
+module maps the exception to an HTTP status, and the command line prints ``str(exc)``, the
+English sentence, on one line and exits non-zero."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RefusedChange:
+    """A refused change to record in a campaign's audit log once the use case that tried it
+    has been rolled back (SPEC section 2: refused changes are audited)."""
+
+    chain: str
+    change: str
+    reason: str
+
 
 class AwardsError(Exception):
-    """Base class: ``str(exc)`` is a message a person can act on."""
+    """Base class: ``str(exc)`` is an English message a person can act on.
+
+    Parameters
+    ----------
+    message : str
+        The English sentence (command line, logs, and the fallback of the pages).
+    code : str, optional
+        A stable name of the message (``"lifecycle.skip"``); pages translate by it.
+    **params
+        The values the translated message needs.
+    """
 
     status = 400
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.params = params
 
 
 class ConfigLoadError(AwardsError):
@@ -21,9 +54,15 @@ class LifecycleError(AwardsError):
 
 
 class FrozenError(AwardsError):
-    """A change to something frozen (SPEC section 2)."""
+    """A change to something frozen (SPEC section 2). ``refused`` is the change to record
+    in the audit log after the use case's transaction is rolled back."""
 
     status = 409
+
+    def __init__(self, message: str, *, code: str | None = None,
+                 refused: RefusedChange | None = None, **params: Any) -> None:
+        super().__init__(message, code=code, **params)
+        self.refused = refused
 
 
 class NotFound(AwardsError):
@@ -33,6 +72,7 @@ class NotFound(AwardsError):
 class InvalidInput(AwardsError):
     """Bad input with one or more messages, e.g. ``[(line, message), ...]`` for files."""
 
-    def __init__(self, message: str, errors: list[tuple[int, str]] | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, errors: list[tuple[int, str]] | None = None, *,
+                 code: str | None = None, **params: Any) -> None:
+        super().__init__(message, code=code, **params)
         self.errors = errors or []

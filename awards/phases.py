@@ -27,19 +27,24 @@ def move_phase(campaign: Campaign, target: str) -> Campaign:
         For an unknown state, a skip, a move backwards, or a precondition not met.
     """
     if target not in STATES:
-        raise LifecycleError(f"unknown state '{target}' (states: {', '.join(STATES)})")
+        raise LifecycleError(f"unknown state '{target}' (states: {', '.join(STATES)})",
+                             code="lifecycle.unknown_state", target=target)
     allowed = next_state(campaign)
     if target != allowed:
         where = f"the next state is '{allowed}'" if allowed else "it is already published"
         raise LifecycleError(f"cannot move '{campaign.slug}' from '{campaign.state}' to "
-                             f"'{target}': {where}")
+                             f"'{target}': {where}",
+                             code="lifecycle.skip" if allowed else "lifecycle.published",
+                             slug=campaign.slug, state=campaign.state, target=target,
+                             next=allowed)
     if campaign.state == "adjudication" and voting_window_is_open(campaign):
-        raise LifecycleError("close voting before announcing the finalists")
+        raise LifecycleError("close voting before announcing the finalists",
+                             code="lifecycle.voting_open")
     if target == "finalists_announced":
         _require_current_results(campaign)
     if target == "published":
         raise LifecycleError("use 'flask awards publish' to publish: it freezes and signs "
-                             "the results")
+                             "the results", code="lifecycle.publish_separately")
     before = campaign.state
     campaign.state = target
     record("phase_changed", campaign.slug, {"from": before, "to": target}, chain=campaign.slug)
@@ -54,7 +59,7 @@ def _require_current_results(campaign: Campaign) -> None:
         .order_by(ResultVersion.version.desc()).limit(1))
     if latest is None:
         raise LifecycleError("compute the results (flask awards results) before announcing "
-                             "the finalists")
+                             "the finalists", code="lifecycle.no_results")
     check_results_current(campaign, latest)
 
 
@@ -68,12 +73,13 @@ def open_voting(campaign: Campaign) -> Campaign:
     """
     if campaign.state != "adjudication":
         raise LifecycleError(f"voting opens only in 'adjudication'; '{campaign.slug}' is in "
-                             f"'{campaign.state}'")
+                             f"'{campaign.state}'", code="voting.wrong_phase",
+                             slug=campaign.slug, state=campaign.state)
     if not campaign.codes_commitment:
         raise LifecycleError("issue the voting codes (flask awards codes issue) before "
-                             "opening the vote")
+                             "opening the vote", code="voting.no_codes")
     if voting_window_is_open(campaign):
-        raise LifecycleError("voting is already open")
+        raise LifecycleError("voting is already open", code="voting.already_open")
     now = utcnow()
     campaign.voting_opens_at = now
     if campaign.voting_closes_at is not None and as_utc(campaign.voting_closes_at) <= now:
@@ -96,7 +102,7 @@ def close_voting(campaign: Campaign) -> Campaign:
         When voting is not open.
     """
     if not voting_window_is_open(campaign):
-        raise LifecycleError("voting is not open")
+        raise LifecycleError("voting is not open", code="voting.closed")
     now = utcnow()
     campaign.voting_closes_at = now
     record("voting_closed", campaign.slug, {"at": now.isoformat()}, chain=campaign.slug)

@@ -7,11 +7,12 @@ from dataclasses import asdict
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from awards.audit.service import record
 from awards.campaigns.config_file import CampaignSpec
-from awards.exceptions import FrozenError, LifecycleError
+from awards.exceptions import FrozenError, LifecycleError, RefusedChange
 from awards.extensions import db
 from awards.models import (
     AwardTier,
@@ -50,13 +51,63 @@ def frozen_fingerprint(campaign: Campaign | None, spec: CampaignSpec) -> dict[st
     }
 
 
-def refuse(campaign: Campaign, what: str, reason: str) -> FrozenError:
-    """Record the refused change in its own committed transaction and return the error."""
+# Session.info keys: refused changes whose event is in the open transaction, and refused
+# changes whose transaction was rolled back, still to record.
+REFUSALS_IN_TRANSACTION = "awards_refusals_in_transaction"
+REFUSALS_TO_RECORD = "awards_refusals_to_record"
+
+
+def refuse(campaign: Campaign, change: str, reason: str, *, code: str,
+           **params: Any) -> FrozenError:
+    """The error for a refused ``change`` to ``campaign``, recorded in its audit log.
+
+    Nothing is rolled back or committed here: the event joins the caller's transaction. If
+    that transaction commits (a caller that catches the error and goes on), the event is
+    stored with it; if it is rolled back, the use-case boundary (the web error module, the
+    end of the request, the command line) records the refused change again in a
+    transaction of its own (:func:`rollback_use_case`).
+    """
+    refused = RefusedChange(chain=campaign.slug, change=change, reason=reason)
+    _record_refusal(refused)
+    db.session.info.setdefault(REFUSALS_IN_TRANSACTION, []).append(refused)
+    return FrozenError(reason, code=code, refused=refused, slug=campaign.slug, **params)
+
+
+def rollback_use_case() -> None:
+    """End a failed use case: roll its work back, then record the changes it was refused
+    in a transaction of their own and commit that. Only the boundaries call this."""
     db.session.rollback()
-    record("change_refused", campaign.slug, {"change": what, "reason": reason},
-           chain=campaign.slug)
-    db.session.commit()
-    return FrozenError(reason)
+    refused = db.session.info.pop(REFUSALS_TO_RECORD, [])
+    if refused:
+        for change in refused:
+            _record_refusal(change)
+        db.session.commit()
+
+
+def has_pending_refusals() -> bool:
+    """Whether a refused change still waits for its transaction to end, or to be recorded."""
+    info = db.session.info
+    return bool(info.get(REFUSALS_IN_TRANSACTION) or info.get(REFUSALS_TO_RECORD))
+
+
+def _record_refusal(refused: RefusedChange) -> None:
+    record("change_refused", refused.chain, {"change": refused.change,
+                                             "reason": refused.reason}, chain=refused.chain)
+
+
+@event.listens_for(Session, "after_commit")
+def _refusals_committed(session: Session) -> None:
+    """The commit stored the refusal events of its transaction."""
+    session.info.pop(REFUSALS_IN_TRANSACTION, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _refusals_rolled_back(session: Session) -> None:
+    """The rollback dropped the refusal events of its transaction: they wait for the
+    boundary to record them again."""
+    dropped = session.info.pop(REFUSALS_IN_TRANSACTION, None)
+    if dropped:
+        session.info.setdefault(REFUSALS_TO_RECORD, []).extend(dropped)
 
 
 def load_campaign_config(spec: CampaignSpec) -> tuple[Campaign, bool, list[str]]:
@@ -77,7 +128,7 @@ def load_campaign_config(spec: CampaignSpec) -> tuple[Campaign, bool, list[str]]
     if campaign is not None:
         if campaign.state == "published":
             raise refuse(campaign, "config", f"campaign '{spec.slug}' is published; its "
-                         "configuration can no longer change")
+                         "configuration can no longer change", code="frozen.config_published")
         if campaign.is_frozen:
             before, after = frozen_fingerprint(campaign, spec), frozen_fingerprint(None, spec)
             changed = [k for k in before if before[k] != after[k]]
@@ -87,7 +138,8 @@ def load_campaign_config(spec: CampaignSpec) -> tuple[Campaign, bool, list[str]]
             if changed:
                 raise refuse(campaign, "config", f"voting has opened: {', '.join(changed)} of "
                              f"'{spec.slug}' are frozen (the window moves only with "
-                             "'flask awards voting open/close')")
+                             "'flask awards voting open/close')", code="frozen.config_settings",
+                             parts=", ".join(changed))
     else:
         campaign = Campaign(slug=spec.slug)
         db.session.add(campaign)
@@ -171,7 +223,9 @@ def _sync_judges(campaign: Campaign, spec: CampaignSpec) -> list[str]:
             db.session.add(user)
             notes.append(f"judge account '{item.username}' created inactive: send an invitation")
         elif user.role != "judge":
-            raise LifecycleError(f"user '{item.username}' is a {user.role}, not a judge")
+            raise LifecycleError(f"user '{item.username}' is a {user.role}, not a judge",
+                                 code="config.not_a_judge", username=item.username,
+                                 role=user.role)
         if item.affiliation:
             user.department_code = item.affiliation
         judge = judges.get(item.username)
@@ -264,11 +318,11 @@ def ensure_not_published(campaign: Campaign, what: str) -> None:
     Raises
     ------
     FrozenError
-        After recording the refused change in the campaign's audit log (committed).
+        After recording the refused change in the campaign's audit log (see :func:`refuse`).
     """
     if campaign.state == "published":
         raise refuse(campaign, what, f"'{campaign.slug}' is published: its {what} are frozen "
-                     "and cannot change")
+                     "and cannot change", code="frozen.published", what=what)
 
 
 def lock_campaign(campaign: Campaign) -> Campaign:

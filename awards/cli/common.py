@@ -13,6 +13,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from awards.campaigns.services import rollback_use_case
 from awards.exceptions import AwardsError, InvalidInput, NotFound
 from awards.extensions import db
 from awards.models import Campaign
@@ -25,14 +26,15 @@ def say(message: str) -> None:
 
 
 def reports_errors(command: Callable) -> Callable:
-    """Turn domain errors into a one-line message on stderr and exit status 1."""
+    """Turn domain errors into a one-line message on stderr and exit status 1, after rolling
+    the command's work back and recording any refused change (the command's boundary)."""
 
     @functools.wraps(command)
     def wrapped(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except AwardsError as exc:
-            db.session.rollback()
+            rollback_use_case()
             click.echo(f"error: {exc}", err=True)
             for line, message in getattr(exc, "errors", None) or []:
                 click.echo(f"  line {line}: {message}", err=True)

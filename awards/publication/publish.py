@@ -22,7 +22,7 @@ from awards.extensions import db
 from awards.models import AuditEvent, Campaign, ResultVersion
 from awards.models.base import utcnow
 from awards.publication.signing import ensure_campaign_key
-from awards.results.services import compute_campaign_results, load_scoring_data
+from awards.results.services import compute_results_version, load_scoring_data
 from awards.results.versions import check_results_current, current_published, latest_result
 
 PUBLISHED_ACTION = "published"
@@ -50,7 +50,8 @@ def check_publishable(campaign: Campaign, version: ResultVersion) -> None:
     if not json.loads(version.results_json).get("final"):
         raise LifecycleError(f"results version {version.version} has no final-round result: "
                              "compute the results again once every finalist's final-round "
-                             "scorecards are submitted")
+                             "scorecards are submitted", code="publication.no_final",
+                             version=version.version)
     check_results_current(campaign, version)
 
 
@@ -84,14 +85,18 @@ def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:
         raise refuse(campaign, "publish",
                      f"'{campaign.slug}' is already published (results version "
                      f"{version.version if version else '?'}); a correction is published as "
-                     "a new version with a reason (flask awards publish SLUG --reason …)")
+                     "a new version with a reason (flask awards publish SLUG --reason …)",
+                     code="frozen.already_published",
+                     version=version.version if version else "?")
     if campaign.state != "final_judging":
         raise LifecycleError(f"results are published from 'final_judging'; '{campaign.slug}' "
-                             f"is in '{campaign.state}'")
+                             f"is in '{campaign.state}'", code="publication.wrong_phase",
+                             slug=campaign.slug, state=campaign.state)
     version = latest_result(campaign)
     if version is None:
         raise LifecycleError(f"'{campaign.slug}' has no computed results: compute them first "
-                             "(flask awards results SLUG)")
+                             "(flask awards results SLUG)", code="publication.no_results",
+                             slug=campaign.slug)
     check_publishable(campaign, version)
     now = utcnow()
     version.published_at = now
@@ -126,12 +131,14 @@ def republish(campaign: Campaign, reason: str, actor: str | None = None) -> Resu
     actor = actor or current_actor()
     if campaign.state != "published":
         raise LifecycleError(f"'{campaign.slug}' is not published yet: publish it first "
-                             "(a correction needs a published result to correct)")
+                             "(a correction needs a published result to correct)",
+                             code="publication.not_published", slug=campaign.slug)
     if not reason:
-        raise InvalidInput("give the reason for the corrected version (--reason …)")
+        raise InvalidInput("give the reason for the corrected version (--reason …)",
+                           code="publication.reason_needed")
     version = _pending_correction(campaign)
     if version is None:
-        version = compute_campaign_results(campaign, actor, reason=reason)
+        version = compute_results_version(campaign, actor, reason=reason)
     check_publishable(campaign, version)
     version.published_at = utcnow()
     record_publication(campaign, version, actor=actor, reason=reason)

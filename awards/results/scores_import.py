@@ -115,7 +115,7 @@ def import_scores(
     actor = actor or current_actor()
     if campaign.state == "published":
         raise refuse(campaign, "scores", f"'{campaign.slug}' is published: its scores are "
-                     "frozen and cannot be imported")
+                     "frozen and cannot be imported", code="frozen.scores")
     rows = _validate(campaign, CsvReader(stream, HEADER, what="score sheet"))
     report = ScoreImportReport(rows=len(rows), dry_run=dry_run)
     for row in rows:

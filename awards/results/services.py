@@ -52,6 +52,10 @@ ScoreRow = tuple[str, str, str, str, int]
 VOTING_OPEN_MESSAGE = ("close voting before computing results: exact counts while voting is "
                        "open could link ballots to households")
 BallotRow = tuple[str, str, str, int]
+# Engine messages (pure scoring knows no codes) that the pages translate.
+SCORING_CODES = {
+    "no eligible departments; mark at least one entry eligible": "voting.no_eligible",
+}
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,8 @@ def scoring_config(campaign: Campaign) -> ScoringConfig:
     """
     if not campaign.seed:
         raise InvalidInput(f"'{campaign.slug}' has no seed yet: draw the sample (flask awards "
-                           "sample draw) before computing results")
+                           "sample draw) before computing results", code="results.no_seed",
+                           slug=campaign.slug)
     try:
         return ScoringConfig(
             seed=campaign.seed, method=campaign.judge_method,
@@ -114,7 +119,14 @@ def scoring_config(campaign: Campaign) -> ScoringConfig:
             final_public_weight=campaign.final_public_weight, bootstrap=campaign.bootstrap,
             awards=campaign_awards(campaign))
     except ScoringError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise scoring_input_error(exc) from None
+
+
+def scoring_input_error(exc: ScoringError) -> InvalidInput:
+    """The engine's refusal as bad input; the ones organisers meet carry a code."""
+    message = str(exc)
+    code = SCORING_CODES.get(message)
+    return InvalidInput(message, code=code) if code else InvalidInput(message)
 
 
 def judge_pseudonyms(campaign: Campaign) -> dict[int, str]:
@@ -196,7 +208,7 @@ def load_scoring_data(campaign: Campaign) -> ScoringData:
             departments=departments, patterns=dict(patterns), spoilt=dict(spoilt))
         scores = judge_scores_from_scorecards(rows, criteria_definitions(campaign))
     except ScoringError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise scoring_input_error(exc) from None
     return ScoringData(public=public, scores=scores, config=config, departments=departments,
                        districts=districts, ballots=ballots, score_rows=rows)
 
@@ -252,20 +264,29 @@ def compute_campaign_results(
         disconnected judge–department graph, no eligible departments, no seed, …
     """
 
+    version = compute_results_version(campaign, actor, reason)
+    db.session.commit()
+    return version
+
+
+def compute_results_version(campaign: Campaign, actor: str | None = None,
+                            reason: str = "") -> ResultVersion:
+    """:func:`compute_campaign_results` inside the caller's transaction (the caller
+    commits): publishing a correction computes and publishes in one transaction."""
     reason = (reason or "").strip()
     actor = actor or current_actor()
     if voting_is_open(campaign):
-        raise InvalidInput(VOTING_OPEN_MESSAGE)
+        raise InvalidInput(VOTING_OPEN_MESSAGE, code="results.voting_open")
     published = campaign.state == "published"
     if published and not reason:
         raise refuse(campaign, "results",
                      f"the results of '{campaign.slug}' are published and frozen; give a "
-                     "reason to compute a corrected version")
+                     "reason to compute a corrected version", code="frozen.results_need_reason")
     data = load_scoring_data(campaign)
     try:
         results = compute_results(data.public, data.scores, data.config)
     except ScoringError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise scoring_input_error(exc) from None
     digest = data.digest
     document = {"campaign": campaign.slug, **results, "inputs_digest": digest}
     # Serialise concurrent computations of one campaign (PostgreSQL row lock).
@@ -284,7 +305,7 @@ def compute_campaign_results(
     if reason:
         data_event["reason"] = reason
     record("results_computed", campaign.slug, data_event, chain=campaign.slug, actor=actor)
-    db.session.commit()
+    db.session.flush()
     return version
 
 

@@ -71,4 +71,5 @@ def check_results_current(campaign: Campaign, version: ResultVersion) -> None:
         raise LifecycleError(
             f"results version {version.version} of '{campaign.slug}' was computed from other "
             f"data (inputs digest {version.inputs_digest[:12]}…, now {digest[:12]}…): "
-            "compute the results again before publishing")
+            "compute the results again before publishing", code="results.stale",
+            version=version.version)

@@ -226,7 +226,7 @@ def import_paper_ballots(campaign: Campaign, stream: BinaryIO, *, dry_run: bool 
     ensure_not_published(campaign, "ballots")
     if not voting_is_open(campaign):
         raise VotingClosed("voting is not open: paper returns are accepted only while the "
-                           "voting window is open")
+                           "voting window is open", code="voting.paper_closed")
     rows = _parse_paper(campaign, stream)
     summary = PaperImport()
     districts = {d.id: d.code for d in campaign.districts}

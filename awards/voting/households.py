@@ -67,11 +67,11 @@ def import_frame(campaign: Campaign, stream: BinaryIO) -> str:
     lock_campaign(campaign)
     if campaign.sample_drawn_at is not None:
         raise refuse(campaign, "frame", "the sample has been drawn; the frame can no longer "
-                     "be replaced")
+                     "be replaced", code="frozen.frame")
     try:
         rows = parse_frame(stream, set(_district_ids(campaign)))
     except FrameError as exc:
-        raise InvalidInput(str(exc), exc.errors) from None
+        raise InvalidInput(str(exc), exc.errors, code=exc.code, **exc.params) from None
     digest = _frame_digest(rows)
     ids = _district_ids(campaign)
     db.session.execute(Household.__table__.delete().where(Household.campaign_id == campaign.id))
@@ -221,7 +221,8 @@ def draw_campaign_sample(campaign: Campaign, size: int, seed: str) -> dict[str, 
         raise LifecycleError("import the household frame first: its digest must be in the "
                              "audit log before a seed is recorded")
     if campaign.sample_drawn_at is not None:
-        raise LifecycleError("the sample has already been drawn; it cannot be drawn again")
+        raise LifecycleError("the sample has already been drawn; it cannot be drawn again",
+                             code="sample.drawn")
     if size < 1:
         raise InvalidInput("the sample size must be at least 1")
     try:
@@ -273,10 +274,10 @@ def issue_codes(campaign: Campaign, deliver: Deliver,
     """
     lock_campaign(campaign)  # two clicks on "issue" must not issue two sets of codes
     if campaign.sample_drawn_at is None:
-        raise LifecycleError("draw the sample before issuing codes")
+        raise LifecycleError("draw the sample before issuing codes", code="codes.no_sample")
     if campaign.codes_commitment:
         raise LifecycleError("codes have already been issued; use 'codes reissue' for a "
-                             "lost letter")
+                             "lost letter", code="codes.issued")
     key = pepper()
     cipher = pointer_cipher(configured_pointer_key(current_app.config))
     codes = {d.id: d.code for d in campaign.districts}
@@ -385,7 +386,7 @@ def reissue_code(campaign: Campaign, household_id: str, deliver: Deliver) -> Iss
         raise NotFound(f"no sampled household '{household_id}' in '{campaign.slug}'")
     if campaign.state not in ("draft", "entries_open", "entries_closed", "adjudication"):
         raise refuse(campaign, "code reissue", "the vote is over; codes can no longer be "
-                     "reissued")
+                     "reissued", code="frozen.reissue")
     today = utctoday()
     voided = db.session.execute(
         update(VotingCode)

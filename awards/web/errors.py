@@ -1,5 +1,10 @@
 """One error module: answers in kind (page, htmx fragment or JSON), rolls the session back
-on a server error and maps domain exceptions to 4xx with a readable message."""
+on a server error and maps domain exceptions to 4xx with a message in the reader's language
+(:func:`awards.web.messages.describe`).
+
+It is also the requests' use-case boundary for refusals: a domain error rolls the request's
+work back and records the refused change it carries in a transaction of its own; a refusal
+that a view caught and answered itself is recorded the same way when the request ends."""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from awards.campaigns.services import has_pending_refusals, rollback_use_case
 from awards.exceptions import AwardsError
 from awards.extensions import db
 from awards.web.fragments import wants_fragment
+from awards.web.messages import describe
 
 TITLES = {
     400: _l("The request could not be understood"),
@@ -55,8 +62,8 @@ def render_error(status: int, message: str | None = None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AwardsError)
     def domain_error(exc: AwardsError):
-        db.session.rollback()
-        return render_error(exc.status, str(exc))
+        rollback_use_case()
+        return render_error(exc.status, describe(exc))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
@@ -74,6 +81,18 @@ def register_error_handlers(app: Flask) -> None:
             if retry:
                 detail = str(_l("Please wait %(seconds)s seconds before trying again.", seconds=retry))
         return render_error(status if status in TITLES else 400, detail)
+
+    @app.teardown_request
+    def record_caught_refusals(_exc: BaseException | None) -> None:
+        """A view that caught a refusal did not commit it: record it now, after the rest
+        of the request's uncommitted work is rolled back."""
+        if not has_pending_refusals():
+            return
+        try:
+            rollback_use_case()
+        except Exception:  # the answer is sent; a failed audit write is logged, not hidden
+            db.session.rollback()
+            app.logger.exception("a refused change could not be recorded")
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):

@@ -48,6 +48,7 @@ from awards.web.access import campaign_or_404, public, published_campaign_or_404
 from awards.web.audit import bp
 from awards.web.fragments import wants_fragment
 from awards.web.households.forms import ReceiptForm
+from awards.web.messages import describe
 
 
 class PublishForm(FlaskForm):
@@ -165,7 +166,7 @@ def publish_results(slug: str):
                 version = publish(campaign, current_user.username)
         except AwardsError as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            flash(describe(exc), "error")
         else:
             flash(_("Results version %(version)s is published and signed.",
                     version=version.version), "success")

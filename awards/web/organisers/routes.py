@@ -12,6 +12,7 @@ from awards.models import Invitation, User
 from awards.overview import campaign_counts, chain_status
 from awards.phases import move_phase
 from awards.web.access import campaign_or_404, roles
+from awards.web.messages import describe
 from awards.web.organisers import bp
 from awards.web.organisers.forms import InvitationForm, PhaseForm
 
@@ -50,7 +51,7 @@ def phase(slug: str):
             move_phase(campaign, form.target.data)
         except AwardsError as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            flash(describe(exc), "error")
         else:
             flash(_("The campaign moved to the next phase."), "success")
     return redirect(url_for(".campaign", slug=slug), code=303)

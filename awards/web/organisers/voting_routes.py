@@ -27,6 +27,7 @@ from awards.voting.letter_outputs import campaign_job, export_file, letter_expor
 from awards.web.access import campaign_or_404, roles
 from awards.web.forms import EmptyForm
 from awards.web.fragments import wants_fragment
+from awards.web.messages import describe
 from awards.web.organisers import bp
 from awards.web.organisers.forms import FrameForm, PaperForm, ReissueForm, SampleForm
 
@@ -65,7 +66,7 @@ def frame_upload(slug: str):
         return _households_page(campaign, 422, errors=exc.errors or [(0, str(exc))],
                                 frame_form=form)
     except AwardsError as exc:
-        flash(str(exc), "error")
+        flash(describe(exc), "error")
     else:
         flash(_("Frame imported. Its digest is %(digest)s.", digest=digest), "success")
     return redirect(url_for(".households", slug=slug), code=303)
@@ -81,7 +82,7 @@ def sample_draw(slug: str):
     try:
         allocation = draw_campaign_sample(campaign, form.size.data, form.seed.data)
     except AwardsError as exc:
-        form.seed.errors.append(str(exc))
+        form.seed.errors.append(describe(exc))
         return _households_page(campaign, 422, sample_form=form)
     flash(_("Sample of %(n)s households drawn.", n=f"{sum(allocation.values()):,}"), "success")
     return redirect(url_for(".households", slug=slug), code=303)
@@ -100,7 +101,7 @@ def codes_issue(slug: str):
     try:
         letters = issue_codes(campaign, csv_deliverer(path))
     except AwardsError as exc:
-        flash(str(exc), "error")
+        flash(describe(exc), "error")
         return redirect(url_for(".households", slug=slug), code=303)
     _start_pdf_job(campaign, path, len(letters))
     flash(_("%(n)s codes issued. Download letters.csv now; the PDF is being prepared.",
@@ -147,7 +148,7 @@ def codes_reissue(slug: str):
     try:
         letter = reissue_code(campaign, form.household_id.data.strip(), csv_deliverer(path))
     except AwardsError as exc:
-        form.household_id.errors.append(str(exc))
+        form.household_id.errors.append(describe(exc))
         return _households_page(campaign, 422, reissue_form=form)
     write_pdf_file(campaign, [letter], path.with_suffix(".pdf"))
     flash(_("The old code is void. Print the new letter: %(name)s",
@@ -192,7 +193,7 @@ def paper_upload(slug: str):
         except InvalidInput as exc:
             errors, status = exc.errors or [(0, str(exc))], 422
         except AwardsError as exc:
-            errors, status = [(0, str(exc))], 422
+            errors, status = [(0, describe(exc))], 422
     else:
         status = 422
     return render_template("organisers/turnout.html", campaign=campaign,

@@ -30,6 +30,7 @@ from awards.results.versions import find_version, public_versions, result_versio
 from awards.results.view import build_view, chart_sentences, percent
 from awards.web.access import campaign_or_404, public, published_campaign_or_404, roles
 from awards.web.fragments import wants_fragment
+from awards.web.messages import describe
 from awards.web.results import bp
 from awards.web.results.forms import ComputeForm
 
@@ -66,7 +67,7 @@ def compute(slug: str):
     except AwardsError as exc:
         db.session.rollback()
         return _organiser_page(campaign, form, status=exc.status if exc.status != 400 else 422,
-                               error=str(exc))
+                               error=describe(exc))
     flash(_("Results version %(version)s computed.", version=version.version), "success")
     return redirect(url_for(".organiser_results", slug=slug), code=303)
 

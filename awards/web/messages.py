@@ -1,0 +1,121 @@
+"""The one place where a domain exception becomes a sentence in the reader's language.
+
+Services raise :class:`awards.exceptions.AwardsError` with a stable ``code`` and the
+``params`` of the message; ``str(exc)`` stays the English sentence the command line prints.
+Pages, fragments and flash messages show :func:`describe`, which looks the code up here and
+falls back to the English sentence for a code not listed. The English texts below match the
+services' sentences, so English pages read as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from awards.exceptions import AwardsError
+from awards.labels import label
+
+MESSAGES = {
+    # lifecycle moves (awards.phases)
+    "lifecycle.unknown_state": _l("unknown state '%(target)s'"),
+    "lifecycle.skip": _l("cannot move '%(slug)s' from '%(state)s' to '%(target)s': the next "
+                         "state is '%(next)s'"),
+    "lifecycle.published": _l("cannot move '%(slug)s' from '%(state)s' to '%(target)s': it is "
+                              "already published"),
+    "lifecycle.voting_open": _l("close voting before announcing the finalists"),
+    "lifecycle.publish_separately": _l("use 'flask awards publish' to publish: it freezes and "
+                                       "signs the results"),
+    "lifecycle.no_results": _l("compute the results (flask awards results) before announcing "
+                               "the finalists"),
+    # the voting window, the sample and the codes
+    "voting.wrong_phase": _l("voting opens only in the Adjudication phase; '%(slug)s' is in "
+                             "'%(state)s'"),
+    "voting.no_codes": _l("issue the voting codes (flask awards codes issue) before opening "
+                          "the vote"),
+    "voting.already_open": _l("voting is already open"),
+    "voting.closed": _l("voting is not open"),
+    "voting.paper_closed": _l("voting is not open: paper returns are accepted only while the "
+                              "voting window is open"),
+    "voting.no_eligible": _l("no eligible departments; mark at least one entry eligible"),
+    "sample.drawn": _l("the sample has already been drawn; it cannot be drawn again"),
+    "codes.no_sample": _l("draw the sample before issuing codes"),
+    "codes.issued": _l("codes have already been issued; use 'codes reissue' for a lost "
+                       "letter"),
+    # freezes and refused changes (SPEC section 2)
+    "frozen.config_published": _l("campaign '%(slug)s' is published; its configuration can "
+                                  "no longer change"),
+    "frozen.config_settings": _l("voting has opened: %(parts)s of '%(slug)s' are frozen (the "
+                                 "window moves only with 'flask awards voting open/close')"),
+    "frozen.published": _l("'%(slug)s' is published: its %(what)s are frozen and cannot "
+                           "change"),
+    "frozen.frame": _l("the sample has been drawn; the frame can no longer be replaced"),
+    "frozen.reissue": _l("the vote is over; codes can no longer be reissued"),
+    "frozen.scores": _l("'%(slug)s' is published: its scores are frozen and cannot be "
+                        "imported"),
+    "frozen.results_need_reason": _l("the results of '%(slug)s' are published and frozen; "
+                                     "give a reason to compute a corrected version"),
+    "frozen.already_published": _l("'%(slug)s' is already published (results version "
+                                   "%(version)s); a correction is published as a new version "
+                                   "with a reason"),
+    # results and publication
+    "results.voting_open": _l("close voting before computing results: exact counts while "
+                              "voting is open could link ballots to households"),
+    "results.no_seed": _l("'%(slug)s' has no seed yet: draw the sample before computing "
+                          "results"),
+    "results.stale": _l("results version %(version)s was computed from other data: compute "
+                        "the results again before publishing"),
+    "publication.no_final": _l("results version %(version)s has no final-round result: "
+                               "compute the results again once every finalist's final-round "
+                               "scorecards are submitted"),
+    "publication.wrong_phase": _l("results are published from 'final_judging'; '%(slug)s' is "
+                                  "in '%(state)s'"),
+    "publication.no_results": _l("'%(slug)s' has no computed results: compute them first"),
+    "publication.not_published": _l("'%(slug)s' is not published yet: publish it first (a "
+                                    "correction needs a published result to correct)"),
+    "publication.reason_needed": _l("give the reason for the corrected version"),
+}
+
+# Words that services pass as parameters, shown in the reader's language.
+WORDS = {
+    "ballots": _l("ballots"),
+    "scores": _l("scores"),
+    "results": _l("results"),
+    "frame": _l("frame"),
+    "score sheet": _l("score sheet"),
+    "paper returns": _l("paper returns"),
+}
+STATE_PARAMS = ("state", "target", "next")
+
+
+def describe(exc: AwardsError) -> str:
+    """The exception's message in the reader's language (its English sentence when its
+    code has no entry here, or a parameter is missing)."""
+    try:
+        if exc.code == "file.errors":
+            return file_errors(**shown_params(exc.params))
+        template = MESSAGES.get(exc.code)
+        if template is None:
+            return str(exc)
+        return str(template) % shown_params(exc.params)
+    except (KeyError, TypeError, ValueError):
+        return str(exc)
+
+
+def file_errors(count: int, what: str) -> str:
+    """The summary line over a file's errors (frame, paper returns, score sheet)."""
+    return ngettext("%(count)s error in the %(what)s; nothing was imported",
+                    "%(count)s errors in the %(what)s; nothing was imported", count,
+                    count=f"{count:,}", what=what)
+
+
+def shown_params(params: dict[str, Any]) -> dict[str, Any]:
+    shown = {}
+    for name, value in params.items():
+        if name in STATE_PARAMS and isinstance(value, str):
+            value = label(value)
+        elif name == "what" and value in WORDS:
+            value = str(WORDS[value])
+        shown[name] = value
+    return shown

@@ -1,0 +1,155 @@
+"""Domain errors carry a code and parameters; the pages translate them in one place
+(awards/web/messages.py) and the command line keeps the English sentence."""
+
+from __future__ import annotations
+
+import io
+
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from awards.audit.service import chain_events
+from awards.campaigns.config_file import parse_config
+from awards.campaigns.services import ensure_not_published, load_campaign_config
+from awards.csvfile import CsvFileError
+from awards.exceptions import AwardsError, FrozenError, LifecycleError
+from awards.extensions import db
+from awards.models import Campaign
+from awards.phases import move_phase
+from awards.voting.households import draw_campaign_sample, import_frame
+from awards.web.access import public
+from awards.web.messages import MESSAGES, WORDS, describe
+
+from .conftest import MINIMAL_CONFIG, PASSWORD
+
+FRAME = ("household_id,district,address\n"
+         + "".join(f"{d}{i:03d},{d},\"{i} Test Road\"\n" for d in ("KT", "ST", "IS")
+                   for i in range(1, 21))).encode()
+
+
+def chinese(client) -> None:
+    client.signin("olivia", PASSWORD)
+    client.post("/language", {"lang": "zh_Hant_HK", "next": "/"})
+
+
+def sampled(campaign: Campaign) -> Campaign:
+    import_frame(campaign, io.BytesIO(FRAME))
+    for state in ("entries_open", "entries_closed", "adjudication"):
+        move_phase(campaign, state)
+    draw_campaign_sample(campaign, 30, "a-seed-for-the-messages-test")
+    return campaign
+
+
+def test_a_refused_phase_move_reads_in_chinese_on_the_organiser_page(client, organiser,
+                                                                      campaign):
+    chinese(client)
+    client.post("/organiser/c/csea-test/phase", {"target": "adjudication"})
+    html = client.get("/organiser/c/csea-test").get_data(as_text=True)
+    assert "無法將「csea-test」由「草擬」移至「初選評審」：下一個階段是「接受參賽」" in html
+    assert "the next state is" not in html
+    assert db.session.scalar(select(Campaign.state)) == "draft"
+
+
+def test_the_same_refusal_stays_english_on_an_english_page(client, organiser, campaign):
+    client.signin("olivia", PASSWORD)
+    client.post("/organiser/c/csea-test/phase", {"target": "adjudication"})
+    html = client.get("/organiser/c/csea-test").get_data(as_text=True)
+    assert ("cannot move &#39;csea-test&#39; from &#39;Draft&#39; to &#39;Adjudication&#39;: "
+            "the next state is &#39;Entries open&#39;") in html
+
+
+def test_a_frozen_change_reads_in_chinese_and_is_audited(client, organiser, campaign):
+    sampled(campaign)
+    chinese(client)
+    response = client.post("/organiser/c/csea-test/households/frame",
+                           {"frame": (io.BytesIO(FRAME), "frame.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    html = client.get("/organiser/c/csea-test/households").get_data(as_text=True)
+    assert "樣本已經抽出，抽樣框不可再替換" in html
+    assert "the frame can no longer be replaced" not in html
+    # The view caught the refusal; the request's end recorded it, once and committed.
+    db.session.rollback()
+    refused = [e for e in chain_events("csea-test") if e.action == "change_refused"]
+    assert len(refused) == 1 and '"change":"frame"' in refused[0].data
+
+
+def test_the_error_module_answers_a_refusal_in_chinese(app, client, organiser, campaign):
+    @app.route("/test-frozen")
+    @public
+    def frozen():
+        ensure_not_published(db.session.scalar(select(Campaign)), "ballots")
+        return "not refused"
+
+    campaign.state = "published"
+    db.session.commit()
+    chinese(client)
+    response = client.get("/test-frozen")
+    assert response.status_code == 409
+    assert "「csea-test」已經公布：其選票已經凍結，不可更改" in response.get_data(as_text=True)
+    db.session.rollback()
+    assert chain_events("csea-test")[-1].action == "change_refused"
+
+
+def test_the_command_line_prints_the_english_sentence(runner, campaign):
+    result = runner.invoke(args=["awards", "phase", "csea-test", "adjudication"])
+    assert result.exit_code == 1
+    assert result.stderr == ("error: cannot move 'csea-test' from 'draft' to 'adjudication': "
+                             "the next state is 'entries_open'\n")
+
+
+def test_the_command_line_prints_a_frozen_change_in_english(runner, campaign, tmp_path):
+    campaign.state = "published"
+    db.session.commit()
+    path = tmp_path / "campaign.toml"
+    path.write_text(MINIMAL_CONFIG, encoding="utf-8")
+    result = runner.invoke(args=["awards", "campaign", "load", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == ("error: campaign 'csea-test' is published; its configuration "
+                             "can no longer change\n")
+
+
+def test_exceptions_carry_code_and_parameters(campaign):
+    try:
+        move_phase(campaign, "adjudication")
+    except LifecycleError as exc:
+        assert exc.code == "lifecycle.skip"
+        assert exc.params == {"slug": "csea-test", "state": "draft", "target": "adjudication",
+                              "next": "entries_open"}
+    campaign.state = "published"
+    db.session.commit()
+    try:
+        load_campaign_config(parse_config(MINIMAL_CONFIG))
+    except FrozenError as exc:
+        assert exc.code == "frozen.config_published" and exc.params == {"slug": "csea-test"}
+        assert exc.refused.change == "config" and exc.refused.chain == "csea-test"
+
+
+def test_unknown_codes_and_missing_parameters_fall_back_to_english(app):
+    with app.test_request_context(), force_locale("zh_Hant_HK"):
+        assert describe(AwardsError("plain English")) == "plain English"
+        assert describe(AwardsError("no such code", code="nope.nothing")) == "no such code"
+        assert describe(LifecycleError("English, params missing",
+                                       code="lifecycle.skip")) == "English, params missing"
+        assert describe(LifecycleError("voting is not open", code="voting.closed")) == \
+            "現在不是投票時間"
+
+
+def test_file_error_summaries_are_translated_with_their_count(app):
+    error = CsvFileError("score sheet", [(2, "bad"), (3, "bad")])
+    assert str(error) == "2 errors in the score sheet; nothing was imported"
+    with app.test_request_context(), force_locale("zh_Hant_HK"):
+        assert describe(error) == "評分表有 2 項錯誤，未有匯入任何資料"
+    with app.test_request_context(), force_locale("en"):
+        assert describe(error) == str(error)
+        assert describe(CsvFileError("frame", [(1, "x")])) == \
+            "1 error in the frame; nothing was imported"
+
+
+def test_every_message_has_its_traditional_chinese(app):
+    catalogue = {**MESSAGES, **WORDS}
+    with app.test_request_context(), force_locale("en"):
+        english = {key: str(text) for key, text in catalogue.items()}
+    with app.test_request_context(), force_locale("zh_Hant_HK"):
+        untranslated = [key for key, text in catalogue.items() if str(text) == english[key]]
+    assert untranslated == []
