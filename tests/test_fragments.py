@@ -11,7 +11,15 @@ from awards.voting.codes import generate_code
 from awards.web.fragments import wants_fragment
 
 from .conftest import PASSWORD, CsrfClient
-from .voting.conftest import config_text, letters, open_campaign, sampled_campaign  # noqa: F401
+from .voting.conftest import (  # noqa: F401
+    config_text,
+    letters,
+    letters_snapshot,
+    open_campaign,
+    open_snapshot,
+    sampled_campaign,
+    sampled_snapshot,
+)
 
 TARGETED = {"HX-Request": "true"}
 BOOSTED = {"HX-Request": "true", "HX-Boosted": "true"}

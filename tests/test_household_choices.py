@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from .conftest import CsrfClient
-from .voting.conftest import config_text, letters, open_campaign, sampled_campaign  # noqa: F401
+from .voting.conftest import (  # noqa: F401
+    config_text,
+    letters,
+    letters_snapshot,
+    open_campaign,
+    open_snapshot,
+    sampled_campaign,
+    sampled_snapshot,
+)
 from .voting.conftest import stored_ballots
 
 
