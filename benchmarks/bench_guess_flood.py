@@ -27,14 +27,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from benchmarks.bench_vote import TOKEN, Household, gunicorn, prepare, run_clients  # noqa: E402
+from benchmarks.bench_vote import Household, gunicorn, prepare, run_clients  # noqa: E402
 from benchmarks.common import scratch_database  # noqa: E402
 
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -54,24 +53,8 @@ class Client(Household):
         super().__init__(port)
         self.address = address
 
-    def _send(self, method, path, form=None):
-        headers = {"X-Forwarded-For": self.address}
-        if self.cookie:
-            headers["Cookie"] = self.cookie
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form + [("csrf_token", self.token)])
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        page = response.read().decode("utf-8", "replace")
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
-        match = TOKEN.search(page)
-        if match:
-            self.token = match.group(1)
-        return response.status
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "X-Forwarded-For": self.address}
 
 
 def vote_times(port: int, codes: list[str], threads: int, first_address: int

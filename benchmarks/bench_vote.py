@@ -102,8 +102,12 @@ class Household:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             return self._send(method, path, form)
 
+    def headers(self) -> dict[str, str]:
+        """Headers sent with every request (a subclass may add its own)."""
+        return {"Cookie": self.cookie} if self.cookie else {}
+
     def _send(self, method: str, path: str, form: list[tuple[str, str]] | None = None) -> int:
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers = self.headers()
         body = None
         if form is not None:
             body = urllib.parse.urlencode(form + [("csrf_token", self.token)])
