@@ -153,3 +153,26 @@ def test_every_message_has_its_traditional_chinese(app):
     with app.test_request_context(), force_locale("zh_Hant_HK"):
         untranslated = [key for key, text in catalogue.items() if str(text) == english[key]]
     assert untranslated == []
+
+
+def test_the_household_vote_refusals_carry_codes_translated_in_one_place(app):
+    from awards.voting.ballots import (
+        BadChoices,
+        CodeNotAccepted,
+        NoChoice,
+        TooManyChoices,
+        VotingClosed,
+    )
+
+    refusals = [CodeNotAccepted("this code cannot be used"), VotingClosed("voting is not open"),
+                NoChoice("choose at least one department"),
+                TooManyChoices("choose at most 3 departments", count=3),
+                BadChoices("each department can be chosen only once", code="ballot.repeated"),
+                BadChoices("that department is not on the ballot")]
+    for exc in refusals:
+        assert exc.code in MESSAGES, exc
+        with force_locale("en"):
+            assert describe(exc) == str(exc)
+        with force_locale("zh_Hant_HK"):
+            chinese_text = describe(exc)
+        assert chinese_text != str(exc) and any("\u4e00" <= ch <= "\u9fff" for ch in chinese_text)

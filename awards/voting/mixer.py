@@ -25,22 +25,27 @@ from __future__ import annotations
 import random
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import bindparam, delete, func, insert, select, text
 
 from awards.campaigns.services import voting_is_open
 from awards.extensions import db
 from awards.models import Ballot, Campaign, InboxBallot
 
 POOL = 50  # ballots kept in the inbox while voting is open; the smallest batch moved
+MIX_THRESHOLD = 2 * POOL  # inbox size at which a vote runs the mixer
 _ADVISORY_CLASS = 0x6D6978  # "mix": first key of the PostgreSQL advisory lock
 _CHUNK = 1000
 _system_random = random.SystemRandom()  # os.urandom, as ``secrets``
 
 
+_PENDING = (select(func.count()).select_from(InboxBallot)
+            .where(InboxBallot.campaign_id == bindparam("campaign")))
+
+
 def pending(campaign_id: int) -> int:
-    """Ballots of the campaign waiting in the inbox."""
-    return int(db.session.scalar(select(func.count()).select_from(InboxBallot)
-                                 .where(InboxBallot.campaign_id == campaign_id)) or 0)
+    """Ballots of the campaign waiting in the inbox (in the session's transaction)."""
+    return int(db.session.connection().execute(_PENDING, {"campaign": campaign_id}).scalar()
+               or 0)
 
 
 def mix_after_vote(campaign_id: int) -> int:
@@ -54,7 +59,7 @@ def mix_after_vote(campaign_id: int) -> int:
         Ballots moved.
     """
     try:
-        if pending(campaign_id) < 2 * POOL:
+        if pending(campaign_id) < MIX_THRESHOLD:
             _end_read()
             return 0
         return _mix(campaign_id, keep=POOL, wait=False)

@@ -11,13 +11,17 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 
 from awards.extensions import db
 from awards.models import Campaign, VoteSession
 from awards.models.base import utcnow
 
 SESSION_SECONDS = 30 * 60
+_CLAIM = (delete(VoteSession)  # built once: it runs with every vote
+          .where(VoteSession.token_hash == bindparam("token_hash"),
+                 VoteSession.expires_at > bindparam("now"))
+          .returning(VoteSession.code_hmac))
 
 
 def _token_hash(token: str) -> str:
@@ -41,8 +45,5 @@ def claim_vote_session(token: str) -> str | None:
     """Remove the session and return its code's HMAC, or None when it is unknown or
     expired. The removal is part of the current transaction: the ballot's commit makes it
     final, a rollback restores it; of two simultaneous claims only one gets the HMAC."""
-    return db.session.execute(
-        delete(VoteSession)
-        .where(VoteSession.token_hash == _token_hash(token), VoteSession.expires_at > utcnow())
-        .returning(VoteSession.code_hmac)
-    ).scalar()
+    return db.session.connection().execute(
+        _CLAIM, {"token_hash": _token_hash(token), "now": utcnow()}).scalar()

@@ -38,6 +38,11 @@ MESSAGES = {
     "voting.closed": _l("voting is not open"),
     "voting.paper_closed": _l("voting is not open: paper returns are accepted only while the "
                               "voting window is open"),
+    "voting.code_not_accepted": _l("this code cannot be used"),
+    "ballot.no_choice": _l("choose at least one department"),
+    "ballot.too_many": _l("choose at most %(count)s departments"),
+    "ballot.repeated": _l("each department can be chosen only once"),
+    "ballot.not_on_ballot": _l("that department is not on the ballot"),
     "voting.no_eligible": _l("no eligible departments; mark at least one entry eligible"),
     "sample.drawn": _l("the sample has already been drawn; it cannot be drawn again"),
     "codes.no_sample": _l("draw the sample before issuing codes"),
