@@ -80,6 +80,35 @@ MESSAGES = {
     "publication.not_published": _l("'%(slug)s' is not published yet: publish it first (a "
                                     "correction needs a published result to correct)"),
     "publication.reason_needed": _l("give the reason for the corrected version"),
+    # the preliminary assignment of judges (awards.judging)
+    "assignment.wrong_phase": _l("the preliminary assignment is made in 'Entries closed' or "
+                                 "'Adjudication'; '%(slug)s' is in '%(state)s'"),
+    "assignment.no_departments": _l("there are no departments to assign"),
+    "assignment.no_judges": _l("there are no judges on the panel: no department can be "
+                               "covered"),
+    "assignment.bad_pin": _l("pinned pairs cannot be assigned (unknown, conflicted or "
+                             "forbidden): %(pairs)s"),
+    "assignment.too_few_judges": _l("fewer than %(minimum)s judges without a conflict or "
+                                    "forbid for %(departments)s: each department needs at "
+                                    "least %(minimum)s"),
+    "assignment.too_many_pins": _l("too many pinned pairs for departments %(departments)s "
+                                   "and judges %(judges)s"),
+    "assignment.too_many_judges": _l("%(total)s assignments cannot connect every department "
+                                     "and judge: use at most %(usable)s judges"),
+    "assignment.judge_blocked": _l("each judge needs at least %(lower)s departments but "
+                                   "conflicts and forbids leave fewer for %(judges)s"),
+    "assignment.split": _l("conflicts and forbids split the panel: no allowed pair links "
+                           "departments %(departments)s and judges %(judges)s to the others"),
+    "assignment.infeasible": _l("no assignment meets every rule; these cannot be covered: "
+                                "departments %(departments)s; judges %(judges)s"),
+    "assignment.unsolved": _l("the assignment solver stopped without an answer; nothing was "
+                              "assigned"),
+    "assignment.final_uncovered": _l("every judge has a conflict with finalist "
+                                     "%(departments)s: nobody can score it in the final "
+                                     "round"),
+    "assignment.unknown_pair": _l("no such judge or eligible department: %(pairs)s"),
+    "assignment.scored_forbidden": _l("%(pairs)s: already has a scorecard; a scored pair "
+                                      "cannot be forbidden"),
 }
 
 # Words that services pass as parameters, shown in the reader's language.
