@@ -76,3 +76,13 @@ class InvalidInput(AwardsError):
                  code: str | None = None, **params: Any) -> None:
         super().__init__(message, code=code, **params)
         self.errors = errors or []
+
+
+class AttachmentRefused(AwardsError):
+    """An uploaded attachment is refused (SPEC 5.1) and nothing was stored. ``code`` names
+    the reason (``attachment.type``, ``attachment.active_content``, …); ``status`` is 400,
+    413 (too large) or 415 (not a PDF, PNG or JPEG)."""
+
+    def __init__(self, message: str, *, code: str, status: int = 400, **params: Any) -> None:
+        super().__init__(message, code=code, **params)
+        self.status = status

@@ -109,6 +109,29 @@ MESSAGES = {
     "assignment.unknown_pair": _l("no such judge or eligible department: %(pairs)s"),
     "assignment.scored_forbidden": _l("%(pairs)s: already has a scorecard; a scored pair "
                                       "cannot be forbidden"),
+    # entry attachments (awards.entries.attachments)
+    "attachment.empty": _l("the file is empty"),
+    "attachment.too_large": _l("the file is %(size)s; the limit is %(limit)s"),
+    "attachment.type": _l("only PDF, PNG and JPEG files are accepted, judged by their "
+                          "content (not their name); this file is not one of them"),
+    "attachment.too_many_pixels": _l("the image has too many pixels (at most %(limit)s "
+                                     "million are accepted); reduce its size and upload it "
+                                     "again"),
+    "attachment.unreadable": _l("the file could not be read as %(kind)s; it may be damaged. "
+                                "Save or export it again and upload the new copy"),
+    "attachment.encrypted": _l("the PDF is encrypted or protected by a password; upload a "
+                               "copy without protection"),
+    "attachment.active_content": _l("the PDF contains active content (%(keys)s), which is "
+                                    "not accepted: scripts, automatic actions, launched "
+                                    "programs, embedded files, rich media or XFA forms. "
+                                    "Print or export it to a new PDF and upload that copy"),
+    "attachment.timeout": _l("the PDF could not be checked within %(seconds)s seconds; it "
+                             "may be damaged or too complex. Export it to a new PDF and "
+                             "upload that copy"),
+    "attachment.too_complex": _l("the PDF needs too much memory to check; it may be damaged "
+                                 "or too complex. Export it to a new PDF and upload that "
+                                 "copy"),
+    "attachment.not_found": _l("no such attachment"),
 }
 
 # Words that services pass as parameters, shown in the reader's language.
