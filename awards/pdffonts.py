@@ -137,3 +137,23 @@ def mono_font() -> str:
         if Path(path).is_file():
             return register_font(path, 0)
     return MONO_FALLBACK
+
+
+# Full-width punctuation that Chinese typography never puts at the start of a line. Reportlab's
+# CJK line breaking (``wordWrap="CJK"``) knows the Japanese set, which lacks the full-width
+# comma, semicolon, colon, question and exclamation marks of Traditional Chinese text.
+CJK_NO_LINE_START = "，；：？！）」』》〉】〕．…‧"
+
+
+def cjk_line_breaking() -> None:
+    """Teach reportlab's CJK paragraph wrapping the punctuation of :data:`CJK_NO_LINE_START`
+    (idempotent; such a mark then hangs in the margin rather than opening a line). Both
+    splitters read the set: ``textsplit.wordSplit`` (one-style paragraphs) and
+    ``paragraph.cjkFragSplit`` (mixed styles)."""
+    from reportlab.lib import textsplit
+    from reportlab.platypus import paragraph
+
+    for module in (textsplit, paragraph):
+        missing = "".join(ch for ch in CJK_NO_LINE_START if ch not in module.ALL_CANNOT_START)
+        if missing:
+            module.ALL_CANNOT_START += missing

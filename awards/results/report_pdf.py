@@ -26,7 +26,7 @@ from reportlab.platypus import (
 )
 
 from awards.models import Campaign, ResultVersion
-from awards.pdffonts import cjk_font_or_helvetica
+from awards.pdffonts import cjk_font_or_helvetica, cjk_line_breaking
 from awards.results import charts
 from awards.results.services import version_results
 from awards.results.view import (
@@ -47,6 +47,7 @@ ACCENT = colors.HexColor("#b4410e")
 def pdf_font() -> str:
     """A registered font with Chinese glyphs (the one the letters use), or Helvetica when
     the machine has none."""
+    cjk_line_breaking()
     return cjk_font_or_helvetica()
 
 

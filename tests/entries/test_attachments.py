@@ -28,7 +28,6 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from awards.entries import attachments
 from awards.entries.attachments import (
     AttachmentRefused,
     CheckedFile,
@@ -300,7 +299,7 @@ def test_a_malformed_pdf_is_unreadable(data: bytes) -> None:
 
 
 def test_a_pdf_that_takes_too_long_is_refused(many_pages: bytes, folder: Path) -> None:
-    assert attachments.check_pdf(many_pages) == 20_000
+    assert len(PdfReader(io.BytesIO(many_pages)).pages) == 20_000  # valid, only slow
     exc = refusal(many_pages, pdf_time_limit=0.5)
     assert (exc.code, exc.params) == ("attachment.timeout", {"seconds": "0.5"})
     assert stored_files(folder) == []
