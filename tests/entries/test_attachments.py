@@ -467,8 +467,9 @@ def test_stored_path_of_a_hash_never_stored_is_not_found(folder: Path) -> None:
 
 def test_nothing_is_written_on_any_refusal(folder: Path, many_pages: bytes) -> None:
     bad = [(b"<html></html>", "x.pdf", {}), (pdf_with_launch_link(), "x.pdf", {}),
-           (pdf_with_embedded_file(), "x.pdf", {}), (png_declaring(90_000, 90_000), "x.png", {}),
-           (plain_pdf()[:100], "x.pdf", {}), (plain_pdf(), "x.pdf", {"max_bytes": 10}),
+           (pdf_with_embedded_file(), "x.pdf", {}),
+           (png_declaring(90_000, 90_000), "x.png", {}), (plain_pdf()[:100], "x.pdf", {}),
+           (plain_pdf(), "x.pdf", {"max_bytes": 10}),
            (many_pages, "x.pdf", {"pdf_time_limit": 0.3})]
     for data, filename, limits in bad:
         with pytest.raises(AttachmentRefused):
@@ -497,9 +498,8 @@ def test_display_names_are_cleaned(given: str, kind: str, shown: str) -> None:
 
 def test_a_long_display_name_keeps_its_extension_and_chinese() -> None:
     shown = display_name("服務承諾" * 60 + ".pdf", "application/pdf")
+    assert shown == "服務承諾" * 24 + ".pdf"
     assert len(shown) == 100
-    assert shown.endswith("諾.pdf") or shown.endswith(".pdf")
-    assert shown.startswith("服務承諾")
 
 
 def test_download_headers_force_a_download_and_sandbox_it() -> None:
