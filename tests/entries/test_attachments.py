@@ -306,7 +306,8 @@ def test_a_pdf_that_takes_too_long_is_refused(many_pages: bytes, folder: Path) -
 
 
 def test_a_pdf_that_needs_too_much_memory_is_refused(many_pages: bytes) -> None:
-    exc = refusal(many_pages, pdf_memory_limit=96 * 2**20)
+    # A generous time limit, so that on a busy machine only the memory cap can stop it.
+    exc = refusal(many_pages, pdf_memory_limit=96 * 2**20, pdf_time_limit=120)
     assert exc.code == "attachment.too_complex"
 
 
