@@ -25,8 +25,8 @@
     var max = parseInt(form.getAttribute("data-max"), 10);
     var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=choice]"));
     var counter = form.querySelector(".counter");
-    var filterField = form.querySelector(".filter-field");
-    var filter = form.querySelector("#filter");
+    var filterField = document.querySelector(".filter-field");
+    var filter = document.getElementById("filter");
     var noMatch = form.querySelector(".no-match");
 
     function update() {
@@ -51,6 +51,11 @@
     update();
 
     filterField.hidden = false;
+    // The box is outside the ballot form, so Enter cannot submit the ballot; it is also
+    // stopped here, in case a browser or a later template puts the box back in the form.
+    filter.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") event.preventDefault();
+    });
     filter.addEventListener("input", function () {
       var q = filter.value.trim().toLowerCase();
       var shown = 0;
@@ -90,10 +95,13 @@
   document.addEventListener("htmx:afterSettle", init);
 
   // A boosted form swaps the page in place: nothing tells a screen reader that a new page
-  // came. Move the focus to <main> (tabindex=-1) unless it is already inside it (htmx keeps
-  // it on a field with the same id, e.g. the code field with its error).
+  // came. Move the focus to the new step's heading (an h1 with tabindex=-1), or to <main>,
+  // unless it is already inside <main> (htmx keeps it on a field with the same id, e.g.
+  // the code field with its error).
   document.addEventListener("htmx:afterSettle", function (event) {
     var main = document.getElementById("main");
-    if (event.detail.boosted && main && !main.contains(document.activeElement)) main.focus();
+    if (!event.detail.boosted || !main || main.contains(document.activeElement)) return;
+    var heading = main.querySelector("h1[tabindex='-1'], h2[tabindex='-1']");
+    (heading || main).focus();
   });
 })();
