@@ -1,0 +1,88 @@
+"""What the walkthrough found on phones, tablets and desktops: charts that fit, tables that
+show they scroll, pages that never scroll sideways."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from awards.extensions import db
+
+from ..audit.conftest import published, published_snapshot  # noqa: F401
+from .helpers import DESKTOP, PHONE
+
+pytestmark = pytest.mark.browser
+
+
+def overflowing(page: Page, selector: str) -> list[str]:
+    """Elements under ``selector`` whose box reaches outside the viewport's width."""
+    return page.evaluate("""sel => {
+        const out = [];
+        for (const el of document.querySelectorAll(sel)) {
+            const r = el.getBoundingClientRect();
+            if (r.width === 0 && r.height === 0) continue;
+            if (r.left < -0.5 || r.right > innerWidth + 0.5)
+                out.push(`${el.tagName} ${Math.round(r.left)}..${Math.round(r.right)}: `
+                         + (el.textContent || el.outerHTML).slice(0, 60));
+        }
+        return out;
+    }""", selector)
+
+
+def bar_widths(page: Page, chart: str) -> list[float]:
+    """Rendered widths of the chart's bars: the first rectangle of each department row."""
+    return page.locator(f"{chart} g > rect:first-of-type").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().width)")
+
+
+def results_url(published) -> str:
+    slug = published.campaign.slug
+    db.session.rollback()  # the live server's threads need the SQLite write lock
+    return f"/results/{slug}"
+
+
+def weighted_shares(page: Page) -> list[float]:
+    """The 'Weighted share' column of the public vote table, as fractions."""
+    cells = page.locator("section:has(#public-title) table tbody tr td:nth-of-type(1)")
+    return [float(text.strip().rstrip("%")) / 100 for text in cells.all_inner_texts()]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_public_chart_fits_a_phone_with_bars_in_proportion(new_page, published, lang):
+    page = new_page(lang, device=PHONE)
+    page.goto(results_url(published))
+    narrow = page.locator("section:has(#public-title) svg.chart-narrow")
+    expect(narrow).to_be_visible()
+    expect(page.locator("section:has(#public-title) svg.chart-wide")).to_be_hidden()
+
+    widths, shares = bar_widths(page, "section:has(#public-title) svg.chart-narrow"), \
+        weighted_shares(page)
+    assert len(widths) == len(shares) >= 3
+    assert len({round(w) for w in widths}) > 1, f"all bars the same length: {widths}"
+    scale = widths[0] / shares[0]
+    for width, share in zip(widths, shares):
+        assert width == pytest.approx(share * scale, abs=1.5), (widths, shares)
+    box = narrow.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert widths[0] > box["width"] / 3, "the longest bar uses little of the chart's width"
+    # labels, legend, ticks and the axis title all inside the screen
+    assert not overflowing(page, "svg.chart-narrow *")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # the text stays readable: at least 11 CSS pixels
+    size = page.locator("svg.chart-narrow g text").first.evaluate(
+        "el => el.getBoundingClientRect().height")
+    assert size >= 11
+
+
+def test_desktop_shows_the_wide_chart(new_page, published):
+    page = new_page("en", device=DESKTOP)
+    page.goto(results_url(published))
+    wide = page.locator("section:has(#public-title) svg.chart-wide")
+    expect(wide).to_be_visible()
+    expect(page.locator("section:has(#public-title) svg.chart-narrow")).to_be_hidden()
+    widths = bar_widths(page, "section:has(#public-title) svg.chart-wide")
+    assert len({round(w) for w in widths}) > 1
+    assert not overflowing(page, "svg.chart-wide *")
+    # one id per chart version: no duplicates on the page
+    ids = page.locator("[id]").evaluate_all("els => els.map(e => e.id)")
+    assert len(ids) == len(set(ids))
