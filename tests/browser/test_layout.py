@@ -86,3 +86,81 @@ def test_desktop_shows_the_wide_chart(new_page, published):
     # one id per chart version: no duplicates on the page
     ids = page.locator("[id]").evaluate_all("els => els.map(e => e.id)")
     assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_wide_table_scrolls_in_its_box_with_a_cue_and_the_department_stays(new_page,
+                                                                          published, lang):
+    page = new_page(lang, device=PHONE)
+    page.goto(results_url(published))
+    box = page.locator("section:has(#public-title) .table-scroll")
+    assert box.evaluate("el => el.scrollWidth > el.clientWidth"), "the table fits: no test"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # the cue: a written hint above the box (with JavaScript), shadows drawn by CSS alone
+    hint = page.locator("section:has(#public-title) .scroll-hint")
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text(
+        "Scroll sideways to see every column" if lang == "en" else "左右捲動以查看所有欄目")
+    assert "radial-gradient" in box.evaluate("el => getComputedStyle(el).backgroundImage")
+    # a keyboard user can scroll it: a focusable region named after its table
+    expect(box).to_have_attribute("role", "region")
+    expect(box).to_have_attribute("tabindex", "0")
+    box.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("el => el.scrollLeft > 0", arg=box.element_handle())
+    # the department column stays in place while the numbers scroll under it
+    key = box.locator("tbody tr:first-child th[scope=row]")
+    number = box.locator("tbody tr:first-child td").last
+    left_before = key.bounding_box()["x"]
+    box.evaluate("el => el.scrollLeft = el.scrollWidth")
+    page.wait_for_timeout(100)
+    assert key.bounding_box()["x"] == pytest.approx(left_before, abs=1)
+    expect(number).to_be_in_viewport()
+    header = box.locator("thead th").first
+    assert header.bounding_box()["x"] == pytest.approx(left_before, abs=1)
+
+
+def test_a_table_that_fits_has_no_hint(new_page, published):
+    page = new_page("en", device=DESKTOP)
+    page.goto(results_url(published))
+    box = page.locator("section:has(#public-title) .table-scroll")
+    assert box.evaluate("el => el.scrollWidth <= el.clientWidth")
+    expect(page.locator("section:has(#public-title) .scroll-hint")).to_have_count(0)
+    assert box.get_attribute("role") is None
+
+
+def sign_in(page: Page, username: str = "olivia") -> None:
+    from ..conftest import PASSWORD
+
+    page.goto("/signin")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main form [type=submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_households_page_fits_a_phone_and_styles_its_number_field(new_page, organiser,
+                                                                   campaign, lang):
+    import io
+
+    from awards.voting.households import import_frame
+
+    from ..voting.conftest import frame_csv
+
+    import_frame(campaign, io.BytesIO(frame_csv()))
+    slug = campaign.slug
+    db.session.commit()
+    db.session.rollback()
+    page = new_page(lang, device=PHONE)
+    sign_in(page)
+    page.goto(f"/organiser/c/{slug}/households")
+    size = page.locator("input[type=number]")
+    expect(size).to_be_visible()
+    style = size.evaluate("""el => { const s = getComputedStyle(el);
+        return {border: s.borderTopWidth + ' ' + s.borderTopStyle, height: el.offsetHeight,
+                font: s.fontSize, body: getComputedStyle(document.body).fontSize}; }""")
+    assert style["border"] == "2px solid" and style["height"] >= 44, style
+    assert style["font"] == style["body"], style  # not the browser's small default
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert not overflowing(page, "main *:not(.table-scroll *)")

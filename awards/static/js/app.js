@@ -75,6 +75,43 @@
     });
   }
 
+  // A table wider than its box: say so above it (the CSS shadow is easy to miss), and let
+  // the keyboard scroll it (a focusable region named after the table's caption).
+  function markScrollingTables() {
+    var hint = document.body.getAttribute("data-scroll-hint");
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      var note = box.previousElementSibling;
+      var hasNote = note && note.classList.contains("scroll-hint");
+      box.classList.toggle("scrolls", scrolls);
+      if (scrolls && !hasNote && hint) {
+        note = document.createElement("p");
+        note.className = "scroll-hint";
+        note.setAttribute("aria-hidden", "true");
+        note.textContent = hint;
+        box.parentNode.insertBefore(note, box);
+      } else if (!scrolls && hasNote) {
+        note.remove();
+      }
+      if (scrolls) {
+        var caption = box.querySelector("caption");
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", (caption ? caption.textContent.trim() + " — " : "") + hint);
+      } else if (box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(markScrollingTables, 150);
+  });
+  document.addEventListener("toggle", markScrollingTables, true);  // tables inside <details>
+
   document.addEventListener("htmx:responseError", function (event) {
     var target = event.detail.target;
     if (target && event.detail.xhr && event.detail.xhr.responseText) {
@@ -86,6 +123,7 @@
     prefillCode();
     enhanceBallot();
     enhancePrint();
+    markScrollingTables();
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
