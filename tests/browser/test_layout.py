@@ -164,3 +164,29 @@ def test_households_page_fits_a_phone_and_styles_its_number_field(new_page, orga
     assert style["font"] == style["body"], style  # not the browser's small default
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert not overflowing(page, "main *:not(.table-scroll *)")
+
+
+def test_audit_log_on_a_phone_pages_without_javascript(new_page, organiser, published):
+    """120 extra events with long data: 50 a page, short rows, page links that work with
+    JavaScript switched off, and nothing pushes the page sideways."""
+    from awards.audit.service import record
+
+    slug = published.campaign.slug
+    for number in range(120):
+        record("scores_imported", slug, {"n": number, "note": "x" * 400}, chain=slug,
+               actor="olivia")
+    db.session.commit()
+    db.session.rollback()
+    page = new_page("zh", device=PHONE, java_script_enabled=False)
+    sign_in(page)
+    page.goto(f"/organiser/c/{slug}/audit?action=scores_imported")
+    rows = page.locator("table.audit-log tbody tr")
+    expect(rows).to_have_count(50)
+    expect(page.locator("#filter-action option:checked")).to_have_text("已匯入評審評分")
+    heights = sorted(rows.evaluate_all("els => els.map(e => e.getBoundingClientRect().height)"))
+    assert heights[25] < 130, heights
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("link", name="較舊事件").click()
+    expect(page.get_by_text("第 2 頁，共 3 頁")).to_be_visible()
+    assert "action=scores_imported" in page.url and "page=2" in page.url
+    expect(rows).to_have_count(50)
