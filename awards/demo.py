@@ -139,8 +139,9 @@ def remove_demo() -> None:
 
 
 def build_demo(*, reset: bool = False, data_dir: Path | None = None,
-               progress: Callable[[str], None] = print) -> str:
-    """Build the demo campaign (or report on the existing one) and return the sign-in text.
+               progress: Callable[[str], None] = print, base_url: str | None = None) -> str:
+    """Build the demo campaign (or report on the existing one) and return the sign-in text,
+    whose links start with ``base_url`` (default: the configured public address).
 
     Raises
     ------
@@ -158,7 +159,7 @@ def build_demo(*, reset: bool = False, data_dir: Path | None = None,
         letters_path.unlink(missing_ok=True)
     if not exists or reset:
         _build(data_dir, work, letters_path, progress)
-    return report(letters_path)
+    return report(letters_path, base_url)
 
 
 def _build(data_dir: Path, work: Path, letters_path: Path,
@@ -220,8 +221,9 @@ def cast_demo_votes(campaign: Campaign, letters_path: Path, rng: random.Random,
         cast_web_ballot(campaign, letter["code"], sorted(choices))
 
 
-def report(letters_path: Path) -> str:
-    """Sign-ins and five unused voting codes (checked against the database)."""
+def report(letters_path: Path, base_url: str | None = None) -> str:
+    """Sign-ins and five unused voting codes (checked against the database), with links
+    under ``base_url`` (default: the configured public address)."""
     pepper = current_app.config["CODE_PEPPER"].encode()
     unused: list[str] = []
     if letters_path.exists():
@@ -233,7 +235,7 @@ def report(letters_path: Path) -> str:
                 unused.append(format_code(code))
             if len(unused) == 5:
                 break
-    base = current_app.config["PUBLIC_BASE_URL"]
+    base = (base_url or current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
     lines = [
         f"Demo campaign '{SLUG}' is ready at {base}/",
         "",
