@@ -116,6 +116,8 @@ class CampaignSpec:
     entries_required: bool = True
     voting_opens_at: datetime | None = None
     voting_closes_at: datetime | None = None
+    entries_close_at: datetime | None = None
+    grace_minutes: int = 0
     awards: list[AwardSpec] = field(default_factory=list)
     districts: list[DistrictSpec] = field(default_factory=list)
     departments: list[NamedItem] = field(default_factory=list)
@@ -233,7 +235,7 @@ def _campaign(table: Any, check: _Collector) -> CampaignSpec:
         return CampaignSpec(slug="", name_en="", name_zh="")
     known = {"slug", "name_en", "name_zh", "max_choices", "finalists", "public_weight",
              "judge_method", "final_public_weight", "bootstrap", "entries_required",
-             "voting_opens_at", "voting_closes_at"}
+             "voting_opens_at", "voting_closes_at", "entries_close_at", "grace_minutes"}
     for key in sorted(set(table) - known):
         check.add(f"[campaign]: unknown setting '{shown(key)}'")
     where = "[campaign]"
@@ -261,6 +263,8 @@ def _campaign(table: Any, check: _Collector) -> CampaignSpec:
         entries_required=entries_required is not False,
         voting_opens_at=_moment(table, "voting_opens_at", check),
         voting_closes_at=_moment(table, "voting_closes_at", check),
+        entries_close_at=_moment(table, "entries_close_at", check),
+        grace_minutes=check.integer(table, "grace_minutes", where, 0, 0, 7 * 24 * 60),
     )
     if spec.voting_opens_at and spec.voting_closes_at and (
         spec.voting_closes_at <= spec.voting_opens_at

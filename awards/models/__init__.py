@@ -11,7 +11,13 @@ from awards.models.campaign import (
     Job,
     ResultVersion,
 )
-from awards.models.entries import Attachment, Entry, EntrySection, Pledge
+from awards.models.entries import (
+    Attachment,
+    DeadlineExtension,
+    Entry,
+    EntrySection,
+    Pledge,
+)
 from awards.models.judging import Assignment, Conflict, Judge, Score, Scorecard, ScorecardRevision
 from awards.models.users import Invitation, User
 from awards.models.vote_session import VoteSession
@@ -27,6 +33,7 @@ __all__ = [
     "Category",
     "Conflict",
     "Criterion",
+    "DeadlineExtension",
     "Department",
     "District",
     "Entry",

@@ -132,7 +132,58 @@ MESSAGES = {
                                  "or too complex. Export it to a new PDF and upload that "
                                  "copy"),
     "attachment.not_found": _l("no such attachment"),
+    # entries (SPEC 5.1)
+    "entry.closed": _l("the deadline for entries has passed: the entry can no longer change"),
+    "entry.submitted": _l("the entry has been submitted; it can no longer change"),
+    "entry.stale": _l("someone else saved this entry meanwhile (by %(by)s); nothing of yours "
+                      "was saved yet. Compare both texts below and choose what to keep."),
+    "entry.gone": _l("the entry no longer exists; reload the page"),
+    "entry.incomplete": _l("the entry is not complete yet; nothing was submitted"),
+    "entry.control_character": _l("%(field)s contains a character that is not allowed "
+                                  "(%(char)s); nothing was saved"),
+    "entry.too_long": _l("%(field)s is too long: %(length)s characters, at most %(limit)s; "
+                         "nothing was saved"),
+    "entry.too_many_pledges": _l("at most %(limit)s pledge rows; nothing was saved"),
+    "entry.reason_needed": _l("give the reason"),
+    "entry.reason_too_long": _l("the reason is too long: %(length)s characters, at most "
+                                "%(limit)s"),
+    "entry.reason_control": _l("the reason contains a character that is not allowed"),
+    "entry.not_submitted": _l("%(department)s has no submitted entry"),
+    "entry.no_entry": _l("%(department)s has no entry"),
+    "entry.return_phase": _l("entries can be returned for amendment only while entries are "
+                             "open or just closed"),
+    "frozen.eligibility": _l("voting has opened: the eligibility of %(department)s is "
+                             "frozen"),
+    "entry.eligibility_phase": _l("eligibility is set once entries have closed; "
+                                  "'%(slug)s' is in '%(state)s'"),
+    "entry.eligibility_value": _l("choose eligible or ineligible"),
+    "entry.extension_phase": _l("a deadline can be extended only while entries are open "
+                                "or just closed"),
+    "entry.extension_past": _l("the new deadline must be in the future"),
+    "entry.grace_range": _l("the grace period must be 0 to %(limit)s minutes"),
+    "entry.deadline_phase": _l("the entry deadline can change only before entries close"),
+    "voting.too_few_departments": _l("voting needs at least %(needed)s competing departments "
+                                     "(%(finalists)s finalists + 1); '%(slug)s' has "
+                                     "%(count)s"),
 }
+
+# What a submission lacks (awards.entries.services.missing_parts).
+MISSING = {
+    "missing.title": _l("Title"),
+    "missing.summary": _l("Summary"),
+    "missing.pledge": _l("At least one performance pledge (service, target and achieved)"),
+    "missing.contact_name": _l("Contact name"),
+    "missing.contact_email": _l("Contact e-mail"),
+    "missing.contact_phone": _l("Contact phone"),
+}
+FIELDS = {
+    "title": _l("Title"),
+    "summary": _l("Summary"),
+    "contact_name": _l("Contact name"),
+    "contact_email": _l("Contact e-mail"),
+    "contact_phone": _l("Contact phone"),
+}
+PLEDGE_PARTS = {"service": _l("service"), "target": _l("target"), "achieved": _l("achieved")}
 
 # Words that services pass as parameters, shown in the reader's language.
 WORDS = {
@@ -172,7 +223,31 @@ def shown_params(params: dict[str, Any]) -> dict[str, Any]:
     for name, value in params.items():
         if name in STATE_PARAMS and isinstance(value, str):
             value = label(value)
+        elif name == "field" and isinstance(value, str):
+            value = field_label(value)
         elif name == "what" and value in WORDS:
             value = str(WORDS[value])
         shown[name] = value
     return shown
+
+
+def field_label(name: str) -> str:
+    """A form field of the entry page named for a person (``pledge-2-target`` → "Pledge
+    row 3, target")."""
+    if name in FIELDS:
+        return str(FIELDS[name])
+    if name.startswith("section-"):
+        return str(_l("Narrative for %(criterion)s", criterion=name[len("section-"):]))
+    parts = name.split("-")
+    if len(parts) == 3 and parts[0] == "pledge" and parts[1].isdigit() and parts[2] in PLEDGE_PARTS:
+        return str(_l("Pledge row %(row)s, %(part)s", row=int(parts[1]) + 1,
+                      part=PLEDGE_PARTS[parts[2]]))
+    return name
+
+
+def missing_part(code: str, params: dict[str, Any], *, chinese: bool = False) -> str:
+    """One line of a 422 list: what a submission still lacks."""
+    if code == "missing.section":
+        name = params.get("name_zh") if chinese else params.get("name_en")
+        return str(_l("Narrative for %(criterion)s", criterion=name or params["criterion"]))
+    return str(MISSING.get(code, code))
