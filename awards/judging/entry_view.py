@@ -27,14 +27,10 @@ def department_snapshots(department: Department) -> list[dict[str, Any]]:
 
 
 def _snapshot(entry: Entry) -> dict[str, Any] | None:
-    """``awards.entries.snapshots.entry_snapshot`` where nominations provide it; else the
-    stored canonical JSON read directly (the same text)."""
+    """The entry's frozen snapshot: the canonical JSON stored at submission (SPEC 5.1;
+    the same text ``awards.entries.snapshots.entry_snapshot`` parses)."""
+    text = getattr(entry, "snapshot", None)
     try:
-        from awards.entries.snapshots import entry_snapshot
-    except ImportError:
-        text = getattr(entry, "snapshot", None)
-        try:
-            return json.loads(text) if text else None
-        except ValueError:
-            return None
-    return entry_snapshot(entry)
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
