@@ -74,10 +74,10 @@ def declare_conflict(campaign: Campaign, judge: Judge, code: str, kind: str, rea
     db.session.flush()
     # The campaign chain is published: the judge appears by pseudonym, the reason not at all
     # (departments never see who declared what).
+    shown_actor = judge.pseudonym if source == "declared" else actor
     record("conflict_set", f"{judge.pseudonym}/{department.code}",
-           {"source": conflict.source, "type": kind}, chain=campaign.slug,
-           actor=judge.pseudonym if source == "declared" else actor)
-    withdraw_conflicted_scores(campaign, actor=actor)
+           {"source": conflict.source, "type": kind}, chain=campaign.slug, actor=shown_actor)
+    withdraw_conflicted_scores(campaign, actor=actor, audit_actor=shown_actor)
     db.session.commit()
     return conflict
 
@@ -94,10 +94,13 @@ def set_conflict(campaign: Campaign, username: str, code: str, kind: str, reason
                             source="organiser")
 
 
-def withdraw_conflicted_scores(campaign: Campaign, *, actor: str) -> int:
+def withdraw_conflicted_scores(campaign: Campaign, *, actor: str,
+                               audit_actor: str | None = None) -> int:
     """Delete the scores and comments of every conflicted pair, remove its assignments and
     flag their rounds for a re-solve, with an audit event each (the caller commits).
+    ``audit_actor`` names the actor in the published chain (a judge by pseudonym).
     Returns how many scorecards lost scores."""
+    audit_actor = audit_actor or actor
     conflicts = set(db.session.execute(select(Conflict.judge_id, Conflict.department_id)
                                        .where(Conflict.campaign_id == campaign.id)).all())
     if not conflicts:
@@ -122,7 +125,7 @@ def withdraw_conflicted_scores(campaign: Campaign, *, actor: str) -> int:
         record("scores_withdrawn", f"{card.round}/{pseudonyms[card.judge_id]}/"
                f"{codes[card.department_id]}", {"scores_deleted": had,
                                                 "reason": "conflict of interest"},
-               chain=campaign.slug, actor=actor)
+               chain=campaign.slug, actor=audit_actor)
         withdrawn += 1
     for assignment in db.session.scalars(select(Assignment).where(
             Assignment.campaign_id == campaign.id)):
@@ -135,7 +138,7 @@ def withdraw_conflicted_scores(campaign: Campaign, *, actor: str) -> int:
         row.resolve_reason = "; ".join(filter(None, [row.resolve_reason, note]))
         record("assignment_resolve_needed", f"{assignment.round}/"
                f"{pseudonyms[assignment.judge_id]}/{codes[assignment.department_id]}",
-               {"reason": "conflict of interest"}, chain=campaign.slug, actor=actor)
+               {"reason": "conflict of interest"}, chain=campaign.slug, actor=audit_actor)
         db.session.delete(assignment)
     db.session.flush()
     return withdrawn
