@@ -240,3 +240,35 @@ def test_users_password_command_activates_a_config_judge(runner, campaign, tmp_p
     missing = runner.invoke(args=["awards", "users", "password", "nobody", "--password-file",
                                   str(good)])
     assert missing.exit_code == 1 and "no account 'nobody'" in missing.stderr
+
+
+SNAPSHOT = {
+    "format": "awards-entry/1", "campaign": "csea-test",
+    "department": {"code": "B", "name_en": "Department B", "name_zh": "乙部門"},
+    "category": "overall", "title": "Faster counters", "summary": "First para.\nSecond para.",
+    "sections": [{"criterion": "pledges", "name_en": "Performance pledges met",
+                  "name_zh": "服務承諾達標", "body": "We met 9 of 10 pledges."}],
+    "pledges": [{"service": "Answer calls within 2 minutes", "target": "75%",
+                 "achieved": "86%"}],
+    "contact": {"name": "Ms Chan", "email": "chan@example.gov.hk", "phone": "2345 6789"},
+    "attachments": [{"filename": "report.pdf", "sha256": "ab" * 32,
+                     "content_type": "application/pdf", "size": 12345}],
+    "submitted_at": "2026-10-01T08:00:00Z", "grace": False,
+}
+
+
+def test_the_entry_read_view_renders_a_snapshot_as_plain_text(app, judging):
+    from flask import render_template
+
+    department = next(d for d in judging.departments if d.code == "B")
+    evil = {**SNAPSHOT, "title": "<script>alert(1)</script>"}
+    with app.test_request_context("/"):
+        html = render_template("judges/_entry_snapshot.html", snapshots=[evil],
+                               department=department, locale="en")
+        missing = render_template("judges/_entry_snapshot.html", snapshots=[],
+                                  department=department, locale="en")
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert "<p>First para.</p><p>Second para.</p>" in html
+    assert "We met 9 of 10 pledges." in html and "86%" in html
+    assert "report.pdf" in html and "ab" * 32 in html
+    assert "The entry is not available" in missing

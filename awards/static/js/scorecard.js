@@ -40,7 +40,8 @@
 
   function show(state) {
     var n = queue().length;
-    var text = state === "saving" ? msg("saving") : state === "signed-out" ? msg("signed-out", n)
+    var text = state === "saving" ? msg("saving")
+      : state === "signed-out" ? msg(n === 1 ? "signed-out-one" : "signed-out", n)
       : n === 0 ? msg("saved") : n === 1 ? msg("offline-one") : msg("offline", n);
     status.textContent = text;
     status.className = "save-status " + (n && state !== "saving" ? "offline" : n ? "" : "saved");
@@ -89,6 +90,7 @@
       })
       .then(function (r) {
         sending = false;
+        if (r.code === 400) return recheck();
         if (r.code === 200) { done(r.data.state); if (item.action !== "save") { location.reload(); return; } flush(); }
         else if (r.code === 409 && r.data.error === "scorecard.stale") conflict(r.data.state);
         else if (r.code === 409 || r.code === 422) { drop(); alertBox(r.data.message); flush(); }
@@ -100,6 +102,18 @@
         show("offline");
         later();
       });
+  }
+  // A 400 is a stale CSRF token: either the sign-in expired (the page now redirects to
+  // the sign-in page) or the session changed; then take the fresh token and retry later.
+  function recheck() {
+    return fetch(url, { credentials: "same-origin" }).then(function (res) {
+      if (res.redirected && res.url.indexOf("/signin") >= 0) throw { signedOut: true };
+      return res.text().then(function (html) {
+        var m = html.match(/name="csrf_token" value="([^"]+)"/);
+        if (m) form.elements.csrf_token.value = m[1];
+        throw { retry: true };
+      });
+    });
   }
   function drop() { var items = queue(); items.shift(); keep(items); }
   function done(state) {
