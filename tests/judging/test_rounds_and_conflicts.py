@@ -272,3 +272,17 @@ def test_the_entry_read_view_renders_a_snapshot_as_plain_text(app, judging):
     assert "We met 9 of 10 pledges." in html and "86%" in html
     assert "report.pdf" in html and "ab" * 32 in html
     assert "The entry is not available" in missing
+
+
+def test_demo_scores_go_through_real_scorecards(judging, monkeypatch):
+    from awards.results import demo_scores
+
+    monkeypatch.setattr(demo_scores, "DRAFT_EVERY", 3)
+    pairs = [("j01", "D"), ("j02", "D"), ("j03", "B"), ("j02", "A"), ("j02", "B"),
+             ("j02", "C")]  # the last three are assigned already
+    rows = [("preliminary", judge, code, criterion, 6) for judge, code in pairs
+            for criterion in ("pledges", "courtesy")]
+    assert demo_scores.score_on_tablets(judging, rows) == (4, 2)
+    revisions = db.session.scalars(select(ScorecardRevision)).all()
+    assert len(revisions) == 6 and {r.device for r in revisions} == {"demo-tablet"}
+    assert len(score_rows(judging)) == 8  # four submitted cards, two criteria each
