@@ -85,6 +85,8 @@ class CriterionSpec(NamedItem):
     max: int = 10
     guidance_en: str = ""
     guidance_zh: str = ""
+    anchors_en: tuple[str, ...] = ()
+    anchors_zh: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -360,6 +362,8 @@ def _criteria(value: Any, check: _Collector) -> list[CriterionSpec]:
                                    multiline=True),
             guidance_zh=check.text(table, "guidance_zh", where, limit=None, required=False,
                                    multiline=True),
+            anchors_en=_anchors(table, "anchors_en", where, check),
+            anchors_zh=_anchors(table, "anchors_zh", where, check),
         ))
     for rnd in ROUNDS:
         in_round = [c for c in items if c.round == rnd]
@@ -372,6 +376,24 @@ def _criteria(value: Any, check: _Collector) -> list[CriterionSpec]:
         if in_round and abs(total - 1) > WEIGHT_TOLERANCE:
             check.add(f"[[criteria]]: weights of the {rnd} round sum to {total:g}, not 1")
     return items
+
+
+ANCHOR_SIZE = 200
+
+
+def _anchors(table: dict, key: str, where: str, check: _Collector) -> tuple[str, ...]:
+    """Optional anchor texts of a criterion's score bands ("0-3 rarely met", …)."""
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        check.add(f"{where}: '{key}' must be a list of texts")
+        return ()
+    anchors = tuple(v.strip() for v in value)
+    for anchor in anchors:
+        if not anchor or len(anchor) > ANCHOR_SIZE or control_character(anchor):
+            check.add(f"{where}: each of '{key}' must be non-empty text of at most "
+                      f"{ANCHOR_SIZE} characters without control characters")
+            return ()
+    return anchors
 
 
 def _judges(value: Any, departments: set[str], check: _Collector) -> list[JudgeSpec]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import asdict
 from datetime import UTC
@@ -197,6 +198,8 @@ def _sync_criteria(campaign: Campaign, spec: CampaignSpec) -> None:
             campaign.criteria.append(row)
         for name in ("name_en", "name_zh", "guidance_en", "guidance_zh", "weight", "max"):
             setattr(row, name, getattr(item, name))
+        row.anchors_en = json.dumps(list(item.anchors_en), ensure_ascii=False)
+        row.anchors_zh = json.dumps(list(item.anchors_zh), ensure_ascii=False)
         row.position = position
     db.session.flush()
 

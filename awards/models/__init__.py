@@ -18,7 +18,17 @@ from awards.models.entries import (
     EntrySection,
     Pledge,
 )
-from awards.models.judging import Assignment, Conflict, Judge, Score, Scorecard, ScorecardRevision
+from awards.models.judging import (
+    Assignment,
+    Conflict,
+    Judge,
+    JudgingRound,
+    Score,
+    Scorecard,
+    ScorecardComment,
+    ScorecardDevice,
+    ScorecardRevision,
+)
 from awards.models.users import Invitation, User
 from awards.models.vote_session import VoteSession
 from awards.models.voting import Ballot, Household, InboxBallot, SampledHousehold, VotingCode
@@ -44,10 +54,13 @@ __all__ = [
     "Invitation",
     "Job",
     "Judge",
+    "JudgingRound",
     "Pledge",
     "ResultVersion",
     "Score",
     "Scorecard",
+    "ScorecardComment",
+    "ScorecardDevice",
     "ScorecardRevision",
     "User",
     "VoteSession",

@@ -146,6 +146,9 @@ class Criterion(db.Model):
     guidance_zh: Mapped[str] = mapped_column(Text, default="")
     weight: Mapped[float] = mapped_column(Float)
     max: Mapped[int] = mapped_column()
+    # Optional anchor text per score band, a JSON list of strings ("0-3 rarely met", …).
+    anchors_en: Mapped[str] = mapped_column(Text, default="[]")
+    anchors_zh: Mapped[str] = mapped_column(Text, default="[]")
     position: Mapped[int] = mapped_column(default=0)
 
     campaign: Mapped[Campaign] = relationship(back_populates="criteria")

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import get_locale, ngettext
 
 from awards.exceptions import AwardsError
 from awards.labels import label
+from awards.web.judging_messages import JUDGING_MESSAGES
 
 MESSAGES = {
     # lifecycle moves (awards.phases)
@@ -166,6 +167,7 @@ MESSAGES = {
                                      "(%(finalists)s finalists + 1); '%(slug)s' has "
                                      "%(count)s"),
 }
+MESSAGES |= JUDGING_MESSAGES
 
 # What a submission lacks (awards.entries.services.missing_parts).
 MISSING = {
@@ -220,7 +222,10 @@ def file_errors(count: int, what: str) -> str:
 
 def shown_params(params: dict[str, Any]) -> dict[str, Any]:
     shown = {}
+    chinese = str(get_locale() or "en").startswith("zh")
     for name, value in params.items():
+        if chinese and f"{name}_zh" in params:  # a bilingual name (a criterion's)
+            value = params[f"{name}_zh"]
         if name in STATE_PARAMS and isinstance(value, str):
             value = label(value)
         elif name == "field" and isinstance(value, str):
