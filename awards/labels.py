@@ -70,6 +70,22 @@ AUDIT_ACTIONS = {
     "staff_signin_failed": _l("Failed staff sign-in"),
     "invitation_created": _l("Invitation sent"),
     "invitation_accepted": _l("Invitation accepted"),
+    "entry_started": _l("Entry started"),
+    "entry_submitted": _l("Entry submitted"),
+    "entry_returned": _l("Entry returned for amendment"),
+    "eligibility_set": _l("Eligibility decided"),
+    "entry_deadline_set": _l("Entries deadline set"),
+    "deadline_extended": _l("Deadline extended for a department"),
+    "assignment_solved": _l("Judges assigned"),
+    "assignment_resolve_needed": _l("Assignment needs re-solving"),
+    "final_assignment": _l("Final-round assignment made"),
+    "scores_withdrawn": _l("Scores withdrawn after a conflict"),
+    "scorecard_submitted": _l("Scorecard submitted"),
+    "scorecard_amended": _l("Scorecard amended"),
+    "scorecard_excused": _l("Scorecard excused"),
+    "scorecard_reopened": _l("Scorecard reopened"),
+    "round_closed": _l("Judging round closed"),
+    "password_set": _l("Password set"),
 }
 
 
