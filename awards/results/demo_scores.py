@@ -1,7 +1,8 @@
 """Judges' scores for the demo campaign.
 
-Every eligible department gets five preliminary scorecards from judges in a rotating,
-connected design that skips conflicted pairs, saved through real tablet scorecards
+The preliminary assignment is solved as an organiser would (``flask awards assign``: three
+judges per eligible department, no conflicted pair, balanced and connected), and every pair's
+scorecard is saved through real tablet scorecards
 (:func:`score_on_tablets`): most are submitted, one in ten is left a draft. The finalists
 (found with the engine, without storing a result) then get a final-round scorecard from
 every judge free of conflicts, entered as paper score sheets through
@@ -19,13 +20,13 @@ from sqlalchemy import select
 
 from awards.campaigns.eligibility import eligible_departments
 from awards.extensions import db
+from awards.judging.assign import assign_preliminary
 from awards.judging.scorecards import ScorecardInput, save_scorecard, scorecard_context
 from awards.models import Assignment, Campaign, Conflict, Judge, User
 from awards.results.scores_import import ScoreImportReport, import_scores, score_sheet_lines
 from awards.results.services import load_scoring_data
 from awards.scoring import ScoringError, compute_results
 
-PER_DEPARTMENT = 5
 DRAFT_EVERY = 10  # one preliminary scorecard in ten is left a draft
 
 
@@ -70,16 +71,8 @@ def add_demo_scores(campaign: Campaign, rng: random.Random,
                              max(0, min(criterion.max, score))))
         return rows
 
-    pairs = []
-    for index, code in enumerate(departments):
-        chosen: list[str] = []
-        for step in range(len(judges)):
-            judge = judges[(index + step) % len(judges)]
-            if (judge, code) not in conflicted:
-                chosen.append(judge)
-            if len(chosen) == PER_DEPARTMENT:
-                break
-        pairs += [(judge, code) for judge in chosen]
+    progress("solving the preliminary assignment ...")
+    pairs = list(assign_preliminary(campaign, actor="demo").solution.pairs)
     progress(f"scoring {len(pairs)} demo preliminary scorecards on tablets ...")
     score_on_tablets(campaign, rows_for("preliminary", pairs))
     reports: list[ScoreImportReport] = []
@@ -101,10 +94,9 @@ def add_demo_scores(campaign: Campaign, rng: random.Random,
 
 def score_on_tablets(campaign: Campaign, rows: list[tuple]) -> tuple[int, int]:
     """Save ``(round, judge, department, criterion, score)`` rows through the judges'
-    scorecards, as tablets do. The assignment is the demo's rotating design, written here
-    directly: it stands in for the assignment solver (``flask awards assign``) and is to be
-    replaced by it. Every ``DRAFT_EVERY``-th scorecard is saved as a draft, the others are
-    submitted. Returns (submitted, drafts)."""
+    scorecards, as tablets do; pairs not assigned yet are assigned first (source ``demo``).
+    Every ``DRAFT_EVERY``-th scorecard is saved as a draft, the others are submitted.
+    Returns (submitted, drafts)."""
     users = {name: user_id for name, user_id in db.session.execute(select(User.username, User.id))}
     judges = {u: j for j, u in db.session.execute(
         select(Judge, User.username).join(User, User.id == Judge.user_id)
