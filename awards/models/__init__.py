@@ -13,12 +13,14 @@ from awards.models.campaign import (
 )
 from awards.models.entries import Attachment, Entry, EntrySection, Pledge
 from awards.models.judging import Assignment, Conflict, Judge, Score, Scorecard, ScorecardRevision
+from awards.models.judging import AssignmentRule
 from awards.models.users import Invitation, User
 from awards.models.vote_session import VoteSession
 from awards.models.voting import Ballot, Household, InboxBallot, SampledHousehold, VotingCode
 
 __all__ = [
     "Assignment",
+    "AssignmentRule",
     "Attachment",
     "AuditEvent",
     "AwardTier",
