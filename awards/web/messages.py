@@ -109,6 +109,13 @@ MESSAGES = {
     "assignment.unknown_pair": _l("no such judge or eligible department: %(pairs)s"),
     "assignment.scored_forbidden": _l("%(pairs)s: already has a scorecard; a scored pair "
                                       "cannot be forbidden"),
+    "assignment.conflicted_pin": _l("%(pairs)s: the judge has a conflict with the "
+                                    "department; a conflicted pair cannot be pinned"),
+    "assignment.bad_rule": _l("unknown rule '%(kind)s': choose pin, forbid or none"),
+    "assignment.reason_too_long": _l("the reason is too long: %(length)s characters, at most "
+                                     "%(limit)s"),
+    "assignment.preview_stale": _l("the rules or the panel changed since the preview: check "
+                                   "the new preview and solve again; nothing was assigned"),
 }
 
 # Words that services pass as parameters, shown in the reader's language.
