@@ -92,8 +92,8 @@ def set_rule(campaign: Campaign, judge: str, department: str, kind: str, *,
         raise InvalidInput(f"unknown rule '{kind}': choose pin, forbid or none",
                            code="assignment.bad_rule", kind=kind)
     if len(reason) > REASON_LIMIT:
-        raise InvalidInput(f"the reason is too long: {len(reason)} characters, at most "
-                           f"{REASON_LIMIT}", code="assignment.reason_too_long",
+        raise InvalidInput(f"the reason for the rule is too long: {len(reason)} characters, "
+                           f"at most {REASON_LIMIT}", code="assignment.reason_too_long",
                            length=len(reason), limit=REASON_LIMIT)
     if campaign.state not in ASSIGNING_STATES:
         raise AssignmentError(

@@ -112,8 +112,8 @@ MESSAGES = {
     "assignment.conflicted_pin": _l("%(pairs)s: the judge has a conflict with the "
                                     "department; a conflicted pair cannot be pinned"),
     "assignment.bad_rule": _l("unknown rule '%(kind)s': choose pin, forbid or none"),
-    "assignment.reason_too_long": _l("the reason is too long: %(length)s characters, at most "
-                                     "%(limit)s"),
+    "assignment.reason_too_long": _l("the reason for the rule is too long: %(length)s "
+                                     "characters, at most %(limit)s"),
     "assignment.preview_stale": _l("the rules or the panel changed since the preview: check "
                                    "the new preview and solve again; nothing was assigned"),
 }
