@@ -258,3 +258,14 @@ def test_the_judge_on_the_panel_cannot_solve_either(app, panel):
     assert client.post(f"{URL}/solve").status_code == 403
     db.session.rollback()
     assert stored_pairs(_campaign()) == []
+
+
+@pytest.mark.parametrize(("headers", "page"), [
+    ({}, True), ({"HX-Request": "true"}, False),
+    ({"HX-Request": "true", "HX-Boosted": "true"}, True),
+    ({"HX-Request": "true", "HX-History-Restore-Request": "true"}, True)])
+def test_the_page_answers_htmx_in_kind(olivia, headers, page):
+    response = olivia.get(URL, headers=headers)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and ("<html" in html) is page
+    assert 'id="assignment"' in html
