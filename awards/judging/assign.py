@@ -3,8 +3,8 @@
 Loads the eligible departments, the panel, the conflicts (declared, set by an organiser, or
 derived from a judge's affiliation) and the current assignment; solves with the pure
 :func:`awards.judging.assignment.solve`; replaces the ``preliminary`` assignment rows; and
-records one audit event carrying the assignment's SHA-256. Pins and forbids come from the
-caller. A pair that already has a scorecard (and no conflict) is kept as a pin: the judge
+records one audit event carrying the assignment's SHA-256. Pins and forbids are the
+organisers' stored rules (:mod:`awards.judging.assignment_rules`) and any the caller adds. A pair that already has a scorecard (and no conflict) is kept as a pin: the judge
 has started on it, and dropping it would strand the scores.
 """
 
@@ -26,7 +26,15 @@ from awards.judging.assignment import (
     Solution,
     solve,
 )
-from awards.models import Assignment, Campaign, Conflict, Judge, Scorecard, User
+from awards.models import (
+    Assignment,
+    AssignmentRule,
+    Campaign,
+    Conflict,
+    Judge,
+    Scorecard,
+    User,
+)
 
 ROUND = "preliminary"
 ASSIGNING_STATES = ("entries_closed", "adjudication")
@@ -62,9 +70,72 @@ class AssignmentReport:
                 "removed": self.removed, "connected": s.connected}
 
 
+@dataclass(frozen=True)
+class PanelFacts:
+    """What the database holds for a campaign's preliminary assignment, as
+    ``(username, department code)`` pairs over the eligible departments and the panel.
+
+    Attributes
+    ----------
+    departments : dict
+        Department id → code, eligible departments only.
+    judges : dict
+        Judge id → username.
+    conflicts : set
+        Declared, set by an organiser, or derived from the judge's affiliation.
+    existing, scored : set
+        Stored assignment pairs; pairs with a scorecard and no conflict.
+    pins, forbids : set
+        The organisers' stored rules (:class:`~awards.models.AssignmentRule`). A pin on a
+        pair that has since become conflicted is left out: a conflict always wins (5.3).
+    """
+
+    departments: dict[int, str]
+    judges: dict[int, str]
+    conflicts: set[Pair]
+    existing: set[Pair]
+    scored: set[Pair]
+    pins: set[Pair]
+    forbids: set[Pair]
+
+
+def panel_facts(campaign: Campaign) -> PanelFacts:
+    """Load :class:`PanelFacts` (six queries, whatever the size of the panel)."""
+    departments = {d.id: d.code for d in eligible_departments(campaign)}
+    panel = db.session.execute(
+        select(Judge.id, User.username, User.department_code)
+        .join(User, User.id == Judge.user_id)
+        .where(Judge.campaign_id == campaign.id)).all()
+    judges = {row.id: row.username for row in panel}
+
+    def pairs(query) -> set[Pair]:
+        return {(judges[j], departments[d]) for j, d, *_ in db.session.execute(query)
+                if d in departments and j in judges}
+
+    conflicts = pairs(select(Conflict.judge_id, Conflict.department_id)
+                      .where(Conflict.campaign_id == campaign.id))
+    codes = set(departments.values())
+    conflicts |= {(row.username, row.department_code) for row in panel
+                  if row.department_code in codes}
+    existing = pairs(select(Assignment.judge_id, Assignment.department_id)
+                     .where(Assignment.campaign_id == campaign.id, Assignment.round == ROUND))
+    scored = pairs(select(Scorecard.judge_id, Scorecard.department_id)
+                   .where(Scorecard.campaign_id == campaign.id, Scorecard.round == ROUND)
+                   ) - conflicts
+    rules = db.session.execute(
+        select(AssignmentRule.judge_id, AssignmentRule.department_id, AssignmentRule.kind)
+        .where(AssignmentRule.campaign_id == campaign.id, AssignmentRule.round == ROUND)).all()
+    kept = [(judges[j], departments[d], kind) for j, d, kind in rules
+            if j in judges and d in departments]
+    pins = {(j, d) for j, d, kind in kept if kind == "pin"} - conflicts
+    forbids = {(j, d) for j, d, kind in kept if kind == "forbid"}
+    return PanelFacts(departments, judges, conflicts, existing, scored, pins, forbids)
+
+
 def preliminary_problem(campaign: Campaign, *, pins: Iterable[Pair] = (),
                         forbids: Iterable[Pair] = ()) -> Problem:
-    """The campaign's assignment problem as the database holds it now.
+    """The campaign's assignment problem as the database holds it now, with the organisers'
+    stored pins and forbids and any given here.
 
     Raises
     ------
@@ -72,55 +143,47 @@ def preliminary_problem(campaign: Campaign, *, pins: Iterable[Pair] = (),
         A forbidden pair names no judge of the panel or no eligible department, or a pair
         with a scorecard is forbidden.
     """
-    departments = {d.id: d.code for d in eligible_departments(campaign)}
-    panel = db.session.execute(
-        select(Judge.id, User.username, User.department_code)
-        .join(User, User.id == Judge.user_id)
-        .where(Judge.campaign_id == campaign.id)).all()
-    judges = {row.id: row.username for row in panel}
-    conflicts = {(judges[j], departments[d]) for j, d in db.session.execute(
-        select(Conflict.judge_id, Conflict.department_id)
-        .where(Conflict.campaign_id == campaign.id)) if d in departments}
-    codes = set(departments.values())
-    conflicts |= {(row.username, row.department_code) for row in panel
-                  if row.department_code in codes}
-    existing = {(judges[j], departments[d]) for j, d in db.session.execute(
-        select(Assignment.judge_id, Assignment.department_id)
-        .where(Assignment.campaign_id == campaign.id, Assignment.round == ROUND))
-        if d in departments and j in judges}
-    scored = {(judges[j], departments[d]) for j, d in db.session.execute(
-        select(Scorecard.judge_id, Scorecard.department_id)
-        .where(Scorecard.campaign_id == campaign.id, Scorecard.round == ROUND))
-        if d in departments and j in judges} - conflicts
-    forbids = set(forbids)
+    return _problem(campaign, panel_facts(campaign), pins, forbids)
+
+
+def _problem(campaign: Campaign, facts: PanelFacts, pins: Iterable[Pair],
+             forbids: Iterable[Pair]) -> Problem:
+    codes = set(facts.departments.values())
+    forbids = set(forbids) | facts.forbids
     unknown = sorted(p for p in forbids
-                     if p[0] not in judges.values() or p[1] not in codes)
+                     if p[0] not in facts.judges.values() or p[1] not in codes)
     if unknown:
         shown = ", ".join(f"{j}/{d}" for j, d in unknown)
         raise InvalidInput(f"no such judge or eligible department: {shown}",
                            code="assignment.unknown_pair", pairs=shown)
-    if forbids & scored:
-        shown = ", ".join(f"{j}/{d}" for j, d in sorted(forbids & scored))
+    if forbids & facts.scored:
+        shown = ", ".join(f"{j}/{d}" for j, d in sorted(forbids & facts.scored))
         raise InvalidInput(f"{shown}: already has a scorecard; a scored pair cannot be "
                            "forbidden", code="assignment.scored_forbidden", pairs=shown)
-    return Problem(campaign.slug, sorted(codes), sorted(judges.values()), conflicts,
-                   set(pins) | scored, forbids, existing)
+    return Problem(campaign.slug, sorted(codes), sorted(facts.judges.values()),
+                   set(facts.conflicts), set(pins) | facts.pins | facts.scored, forbids,
+                   set(facts.existing))
 
 
 def assign_preliminary(campaign: Campaign, *, pins: Iterable[Pair] = (),
                        forbids: Iterable[Pair] = (), dry_run: bool = False,
-                       actor: str | None = None) -> AssignmentReport:
+                       actor: str | None = None,
+                       expect_sha256: str | None = None) -> AssignmentReport:
     """Solve the preliminary assignment and store it (SPEC 5.4).
 
     Parameters
     ----------
     campaign : Campaign
     pins, forbids : iterables of (username, department code)
-        Pairs that must, or must not, be assigned.
+        Pairs that must, or must not, be assigned, besides the organisers' stored rules
+        (:func:`awards.judging.assignment_rules.set_rule`), which every solve reads.
     dry_run : bool
         Solve and report only; nothing is written and no event recorded.
     actor : str, optional
         Who solves (default: the signed-in user, or ``system``).
+    expect_sha256 : str, optional
+        The digest of the assignment a preview showed; when the solve finds another one
+        (the rules or the panel changed meanwhile) nothing is written.
 
     Returns
     -------
@@ -135,6 +198,8 @@ def assign_preliminary(campaign: Campaign, *, pins: Iterable[Pair] = (),
         The rules cannot be met; names the departments and judges that cannot be covered.
     InvalidInput
         See :func:`preliminary_problem`.
+    AssignmentError
+        ``assignment.preview_stale``: the solve differs from ``expect_sha256``.
     """
     if campaign.state not in ASSIGNING_STATES:
         raise AssignmentError(
@@ -146,7 +211,8 @@ def assign_preliminary(campaign: Campaign, *, pins: Iterable[Pair] = (),
         if not dry_run:  # one solve at a time per campaign (a row lock on PostgreSQL)
             db.session.execute(select(Campaign.id).where(Campaign.id == campaign.id)
                                .with_for_update())
-        problem = preliminary_problem(campaign, pins=pins, forbids=forbids)
+        facts = panel_facts(campaign)
+        problem = _problem(campaign, facts, pins, forbids)
         solution = solve(problem)
         chosen, before = set(solution.pairs), set(problem.existing)
         report = AssignmentReport(solution, len(chosen - before), len(before - chosen),
@@ -154,7 +220,11 @@ def assign_preliminary(campaign: Campaign, *, pins: Iterable[Pair] = (),
         if dry_run:
             db.session.rollback()
             return report
-        _store(campaign, solution, set(pins))
+        if expect_sha256 is not None and expect_sha256 != solution.sha256:
+            raise AssignmentError(
+                "the rules or the panel changed since the preview: check the new preview "
+                "and solve again; nothing was assigned", code="assignment.preview_stale")
+        _store(campaign, solution, set(pins) | facts.pins)
         record("assignment_solved", campaign.slug, report.as_dict(), chain=campaign.slug,
                actor=actor)
         db.session.commit()

@@ -20,6 +20,7 @@ from awards.models.entries import (
 )
 from awards.models.judging import (
     Assignment,
+    AssignmentRule,
     Conflict,
     Judge,
     JudgingRound,
@@ -35,6 +36,7 @@ from awards.models.voting import Ballot, Household, InboxBallot, SampledHousehol
 
 __all__ = [
     "Assignment",
+    "AssignmentRule",
     "Attachment",
     "AuditEvent",
     "AwardTier",

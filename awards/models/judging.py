@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from awards.extensions import db
@@ -168,3 +168,28 @@ class JudgingRound(db.Model):
     closed_by: Mapped[str | None] = mapped_column(String(64))
     resolve_needed: Mapped[bool] = mapped_column(default=False)
     resolve_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+RULE_KINDS = ("pin", "forbid")
+
+
+class AssignmentRule(db.Model):
+    """An organiser's rule for one pair of a round's assignment (SPEC 5.4): ``pin`` (the
+    judge must score the department) or ``forbid`` (must not); one rule per pair, with who
+    set it, when and why. Every solve reads them."""
+
+    __tablename__ = "assignment_rules"
+    __table_args__ = (
+        UniqueConstraint("round", "judge_id", "department_id"),
+        CheckConstraint("kind IN ('pin', 'forbid')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    round: Mapped[str] = mapped_column(String(16))
+    judge_id: Mapped[int] = mapped_column(ForeignKey("judges.id", ondelete="CASCADE"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

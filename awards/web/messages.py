@@ -166,6 +166,13 @@ MESSAGES = {
     "voting.too_few_departments": _l("voting needs at least %(needed)s competing departments "
                                      "(%(finalists)s finalists + 1); '%(slug)s' has "
                                      "%(count)s"),
+    "assignment.conflicted_pin": _l("%(pairs)s: the judge has a conflict with the "
+                                    "department; a conflicted pair cannot be pinned"),
+    "assignment.bad_rule": _l("unknown rule '%(kind)s': choose pin, forbid or none"),
+    "assignment.reason_too_long": _l("the reason for the rule is too long: %(length)s "
+                                     "characters, at most %(limit)s"),
+    "assignment.preview_stale": _l("the rules or the panel changed since the preview: check "
+                                   "the new preview and solve again; nothing was assigned"),
 }
 MESSAGES |= JUDGING_MESSAGES
 
