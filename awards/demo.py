@@ -102,7 +102,7 @@ def demo_config(departments: list[dict], districts: list[dict]) -> str:
                   f'name = "Judge {number:02d}"',
                   "conflicts = [" + ", ".join(toml_string(c) for c in conflicts) + "]"]
         if affiliation:
-            lines.append(f"affiliation = {toml_string(affiliation)}")
+            lines.append(f"affiliations = [{toml_string(affiliation)}]")
         lines.append("")
     return "\n".join(lines)
 

@@ -38,6 +38,12 @@ def test_valid_config_creates_campaign(runner, tmp_path, app):
 
 
 BAD_CONFIGS = {
+    "affiliations not a list": (
+        MINIMAL_CONFIG.replace('conflicts = ["A"]', 'conflicts = ["A"]\naffiliations = "B"'),
+        "'affiliations' must be a list of department codes"),
+    "unknown affiliation": (
+        MINIMAL_CONFIG.replace('conflicts = ["A"]', 'conflicts = ["A"]\naffiliations = ["ZZ"]'),
+        "affiliation 'ZZ' is not a department"),
     "unknown conflict department": (
         MINIMAL_CONFIG.replace('conflicts = ["A"]', 'conflicts = ["ZZ"]'),
         "conflict with unknown department 'ZZ'"),
@@ -241,3 +247,15 @@ def test_values_at_their_column_size_load(runner, tmp_path, app):
     assert {d.code for d in campaign.departments} >= {"A", "B" * 32}
     criterion = db.session.scalar(select(Criterion).where(Criterion.code == "pledges"))
     assert criterion.guidance_en == "Line one.\n\tLine two."
+
+
+def test_affiliations_as_the_spec_writes_them_derive_conflicts(runner, tmp_path, app):
+    """SPEC 8: ``affiliations = [...]`` per judge; each is a conflict of source affiliation,
+    beside the organiser's ``conflicts``; the first is the judge's own department."""
+    text = MINIMAL_CONFIG.replace('conflicts = ["A"]', 'conflicts = ["A"]\naffiliations = ["B", "C"]')
+    result = load(runner, tmp_path, text)
+    assert result.exit_code == 0, result.stderr
+    rows = db.session.execute(select(Department.code, Conflict.source)
+                              .join(Department, Department.id == Conflict.department_id)).all()
+    assert sorted(rows) == [("A", "organiser"), ("B", "affiliation"), ("C", "affiliation")]
+    assert db.session.scalar(select(User.department_code).where(User.username == "j01")) == "B"

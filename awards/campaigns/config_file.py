@@ -101,7 +101,7 @@ class JudgeSpec:
     username: str
     name: str
     conflicts: tuple[str, ...] = ()
-    affiliation: str | None = None
+    affiliations: tuple[str, ...] = ()  # departments the judge belongs or belonged to
 
 
 @dataclass
@@ -417,11 +417,25 @@ def _judges(value: Any, departments: set[str], check: _Collector) -> list[JudgeS
             if code not in departments:
                 check.add(f"[[judges]] {username}: conflict with unknown department "
                           f"'{shown(code)}'")
-        affiliation = table.get("affiliation")
-        if affiliation is not None and affiliation not in departments:
-            check.add(f"[[judges]] {username}: affiliation '{shown(affiliation)}' is not a "
-                      "department")
+        # SPEC 8: ``affiliations = ["IMMD"]``; a single ``affiliation = "IMMD"`` is read too.
+        affiliations = table.get("affiliations", [])
+        if not isinstance(affiliations, list) or not all(isinstance(a, str)
+                                                         for a in affiliations):
+            check.add(f"[[judges]] {username}: 'affiliations' must be a list of department "
+                      "codes")
+            affiliations = []
+        single = table.get("affiliation")
+        if single is not None:
+            if isinstance(single, str):
+                affiliations = [single, *affiliations]
+            else:
+                check.add(f"[[judges]] {username}: 'affiliation' must be a department code")
+        for code in affiliations:
+            if code not in departments:
+                check.add(f"[[judges]] {username}: affiliation '{shown(code)}' is not a "
+                          "department")
         items.append(JudgeSpec(username, check.text(table, "name", where, required=False,
                                                     limit=JUDGE_NAME_SIZE)
-                               or username, tuple(dict.fromkeys(conflicts)), affiliation))
+                               or username, tuple(dict.fromkeys(conflicts)),
+                               tuple(dict.fromkeys(affiliations))))
     return items

@@ -222,7 +222,7 @@ def _sync_judges(campaign: Campaign, spec: CampaignSpec) -> list[str]:
         user = db.session.scalar(select(User).where(User.username == item.username))
         if user is None:
             user = User(username=item.username, name=item.name, role="judge", active=False,
-                        department_code=item.affiliation)
+                        department_code=item.affiliations[0] if item.affiliations else None)
             user.set_password(secrets.token_urlsafe(32))
             db.session.add(user)
             notes.append(f"judge account '{item.username}' created inactive: send an invitation")
@@ -230,8 +230,8 @@ def _sync_judges(campaign: Campaign, spec: CampaignSpec) -> list[str]:
             raise LifecycleError(f"user '{item.username}' is a {user.role}, not a judge",
                                  code="config.not_a_judge", username=item.username,
                                  role=user.role)
-        if item.affiliation:
-            user.department_code = item.affiliation
+        if item.affiliations:
+            user.department_code = item.affiliations[0]
         judge = judges.get(item.username)
         if judge is None:
             judge = Judge(campaign_id=campaign.id, user=user, name=item.name)
@@ -239,7 +239,8 @@ def _sync_judges(campaign: Campaign, spec: CampaignSpec) -> list[str]:
         judge.name = item.name
         judge.pseudonym = judge.pseudonym or pseudonyms.pop()
         db.session.flush()
-        _sync_conflicts(campaign, judge, item.conflicts, user.department_code, departments)
+        _sync_conflicts(campaign, judge, item.conflicts,
+                        (*item.affiliations, user.department_code), departments)
     return notes
 
 
@@ -257,12 +258,14 @@ def _pseudonym_pool(needed: int, taken: set[str]) -> list[str]:
 
 
 def _sync_conflicts(campaign: Campaign, judge: Judge, declared: tuple[str, ...],
-                    affiliation: str | None, departments: dict[str, Department]) -> None:
+                    affiliations: tuple[str | None, ...],
+                    departments: dict[str, Department]) -> None:
     existing = {c.department_id: c for c in
                 db.session.scalars(select(Conflict).where(Conflict.judge_id == judge.id))}
     wanted: dict[int, str] = {departments[code].id: "organiser" for code in declared}
-    if affiliation in departments:
-        wanted.setdefault(departments[affiliation].id, "affiliation")
+    for code in affiliations:
+        if code in departments:
+            wanted.setdefault(departments[code].id, "affiliation")
     for department_id, source in wanted.items():
         if department_id not in existing:
             db.session.add(Conflict(campaign_id=campaign.id, judge_id=judge.id,
