@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from awards.audit.service import record
+from awards.audit.service import current_actor, record
 from awards.campaigns.eligibility import eligible_departments
 from awards.campaigns.services import as_utc, next_state, voting_window_is_open
 from awards.exceptions import LifecycleError
+from awards.judging.rounds import ensure_round_closed
 from awards.extensions import db
 from awards.models import Campaign, ResultVersion
 from awards.models.base import utcnow
@@ -43,6 +44,7 @@ def move_phase(campaign: Campaign, target: str) -> Campaign:
                              code="lifecycle.voting_open")
     if target == "finalists_announced":
         _require_current_results(campaign)
+        ensure_round_closed(campaign, "preliminary", actor=current_actor())
     if target == "published":
         raise LifecycleError("use 'flask awards publish' to publish: it freezes and signs "
                              "the results", code="lifecycle.publish_separately")

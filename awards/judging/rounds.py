@@ -132,6 +132,28 @@ def close_round(campaign: Campaign, round_name: str, *, actor: str,
     if row.state == "closed":
         raise RoundRefused(f"the {round_name} round is already closed",
                            code="round.already_closed", round=round_name)
+    _close(campaign, row, round_name, actor=actor, excuse=excuse, reason=reason)
+    db.session.commit()
+    return row
+
+
+def ensure_round_closed(campaign: Campaign, round_name: str, *, actor: str) -> None:
+    """Close the round now unless it is closed already (SPEC 2: the preliminary round closes
+    before ``finalists_announced``, the final round before ``published``). Part of the
+    caller's transaction: the caller commits.
+
+    Raises
+    ------
+    RoundRefused
+        Scorecards still unsubmitted and unexcused (the message names how many).
+    """
+    row = round_row(campaign, round_name)
+    if row.state != "closed":
+        _close(campaign, row, round_name, actor=actor)
+
+
+def _close(campaign: Campaign, row: JudgingRound, round_name: str, *, actor: str,
+           excuse: list[tuple[str, str]] = (), reason: str = "") -> None:
     withdraw_conflicted_scores(campaign, actor=actor)
     for username, code in excuse:
         excuse_scorecard(campaign, round_name, username, code, reason, actor=actor,
@@ -148,8 +170,6 @@ def close_round(campaign: Campaign, round_name: str, *, actor: str,
            {"round": round_name, "submitted": sum(p.state == "submitted" for p in pairs),
             "excused": sum(p.state == "excused" for p in pairs)},
            chain=campaign.slug, actor=actor)
-    db.session.commit()
-    return row
 
 
 def _pair_card(campaign: Campaign, round_name: str, username: str,

@@ -19,6 +19,7 @@ from awards.audit.service import current_actor, record
 from awards.campaigns.services import refuse
 from awards.exceptions import InvalidInput, LifecycleError
 from awards.extensions import db
+from awards.judging.rounds import ensure_round_closed
 from awards.models import AuditEvent, Campaign, ResultVersion
 from awards.models.base import utcnow
 from awards.publication.signing import ensure_campaign_key
@@ -98,6 +99,7 @@ def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:
                              "(flask awards results SLUG)", code="publication.no_results",
                              slug=campaign.slug)
     check_publishable(campaign, version)
+    ensure_round_closed(campaign, "final", actor=actor)
     now = utcnow()
     version.published_at = now
     campaign.state = "published"

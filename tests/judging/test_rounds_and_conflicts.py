@@ -286,3 +286,27 @@ def test_demo_scores_go_through_real_scorecards(judging, monkeypatch):
     revisions = db.session.scalars(select(ScorecardRevision)).all()
     assert len(revisions) == 6 and {r.device for r in revisions} == {"demo-tablet"}
     assert len(score_rows(judging)) == 8  # four submitted cards, two criteria each
+
+
+def test_announcing_finalists_closes_the_preliminary_round_and_is_refused_while_open_cards_remain(
+        judging, app, monkeypatch):
+    """SPEC 2: the preliminary round is closed before 'finalists_announced'. The move closes
+    it (audited) when every assigned scorecard is submitted or excused, and is refused,
+    changing nothing, while one is not."""
+    from awards.phases import move_phase
+
+    monkeypatch.setattr("awards.phases._require_current_results", lambda campaign: None)
+    with pytest.raises(RoundRefused) as refused:
+        move_phase(judging, "finalists_announced")
+    assert refused.value.code == "round.unsubmitted" and refused.value.params["count"] == 8
+    db.session.rollback()
+    assert db.session.get(type(judging), judging.id).state == "adjudication"
+    assert "round_closed" not in actions()
+
+    submit_all(app)
+    campaign = db.session.get(type(judging), judging.id)
+    move_phase(campaign, "finalists_announced")
+    assert campaign.state == "finalists_announced"
+    row = db.session.scalar(select(JudgingRound).where(JudgingRound.round == "preliminary"))
+    assert row.state == "closed"
+    assert actions()[-2:] == ["round_closed", "phase_changed"]
