@@ -44,7 +44,15 @@ class AwardsError(Exception):
 
 
 class ConfigLoadError(AwardsError):
-    """A campaign config file is invalid; nothing was written."""
+    """A campaign config file is invalid; nothing was written. ``problems`` lists each
+    problem found (English, one line each); the message joins them."""
+
+    code = "config.invalid"
+
+    def __init__(self, message: str, *, problems: list[str] | None = None,
+                 code: str | None = None, **params: Any) -> None:
+        super().__init__(message, code=code, detail=message, **params)
+        self.problems = problems if problems is not None else [message]
 
 
 class LifecycleError(AwardsError):
