@@ -3,3 +3,4 @@ from flask import Blueprint
 bp = Blueprint("organisers", __name__)
 
 from awards.web.organisers import routes, voting_routes  # noqa: E402,F401
+from awards.web.organisers import setup_routes  # noqa: E402,F401
