@@ -55,6 +55,28 @@ def check_publishable(campaign: Campaign, version: ResultVersion) -> None:
     check_results_current(campaign, version)
 
 
+def publishable_version(campaign: Campaign) -> ResultVersion:
+    """The version :func:`publish` would publish now (checks only, writes nothing: the
+    confirmation page shows it).
+
+    Raises
+    ------
+    LifecycleError
+        Wrong state, no result, no final round in the result, or stale results.
+    """
+    if campaign.state != "final_judging":
+        raise LifecycleError(f"results are published from 'final_judging'; '{campaign.slug}' "
+                             f"is in '{campaign.state}'", code="publication.wrong_phase",
+                             slug=campaign.slug, state=campaign.state)
+    version = latest_result(campaign)
+    if version is None:
+        raise LifecycleError(f"'{campaign.slug}' has no computed results: compute them first "
+                             "(flask awards results SLUG)", code="publication.no_results",
+                             slug=campaign.slug)
+    check_publishable(campaign, version)
+    return version
+
+
 def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:
     """Publish the latest computed result (SPEC sections 2 and 7).
 
@@ -88,16 +110,7 @@ def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:
                      "a new version with a reason (flask awards publish SLUG --reason …)",
                      code="frozen.already_published",
                      version=version.version if version else "?")
-    if campaign.state != "final_judging":
-        raise LifecycleError(f"results are published from 'final_judging'; '{campaign.slug}' "
-                             f"is in '{campaign.state}'", code="publication.wrong_phase",
-                             slug=campaign.slug, state=campaign.state)
-    version = latest_result(campaign)
-    if version is None:
-        raise LifecycleError(f"'{campaign.slug}' has no computed results: compute them first "
-                             "(flask awards results SLUG)", code="publication.no_results",
-                             slug=campaign.slug)
-    check_publishable(campaign, version)
+    version = publishable_version(campaign)
     now = utcnow()
     version.published_at = now
     campaign.state = "published"

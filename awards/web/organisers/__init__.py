@@ -4,3 +4,4 @@ bp = Blueprint("organisers", __name__)
 
 from awards.web.organisers import routes, voting_routes  # noqa: E402,F401
 from awards.web.organisers import setup_routes  # noqa: E402,F401
+from awards.web.organisers import confirm_routes  # noqa: E402,F401
