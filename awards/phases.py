@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from awards.audit.service import record
-from awards.campaigns.eligibility import eligible_departments
+from awards.campaigns.readiness import voting_open_refusals
 from awards.campaigns.services import as_utc, next_state, voting_window_is_open
 from awards.exceptions import LifecycleError
 from awards.extensions import db
@@ -62,30 +62,6 @@ def _require_current_results(campaign: Campaign) -> None:
         raise LifecycleError("compute the results (flask awards results) before announcing "
                              "the finalists", code="lifecycle.no_results")
     check_results_current(campaign, latest)
-
-
-def voting_open_refusals(campaign: Campaign) -> list[LifecycleError]:
-    """Why voting cannot open now (empty: it can), without writing anything: what the
-    confirmation page and the overview show, and what :func:`open_voting` raises."""
-    refusals = []
-    if campaign.state != "adjudication":
-        refusals.append(LifecycleError(
-            f"voting opens only in 'adjudication'; '{campaign.slug}' is in "
-            f"'{campaign.state}'", code="voting.wrong_phase", slug=campaign.slug,
-            state=campaign.state))
-    if not campaign.codes_commitment:
-        refusals.append(LifecycleError("issue the voting codes (flask awards codes issue) "
-                                       "before opening the vote", code="voting.no_codes"))
-    if voting_window_is_open(campaign):
-        refusals.append(LifecycleError("voting is already open", code="voting.already_open"))
-    competing, needed = len(eligible_departments(campaign)), campaign.finalists + 1
-    if competing < needed:
-        refusals.append(LifecycleError(
-            f"voting needs at least {needed} competing departments ({campaign.finalists} "
-            f"finalists + 1); '{campaign.slug}' has {competing}",
-            code="voting.too_few_departments", count=competing, needed=needed,
-            finalists=campaign.finalists, slug=campaign.slug))
-    return refusals
 
 
 def open_voting(campaign: Campaign) -> Campaign:

@@ -96,9 +96,16 @@ def test_a_window_in_the_config_does_not_open_voting_without_the_freeze(app):
 
 
 def _open(campaign):
+    from awards.models import Entry
+
     for state in ("entries_open", "entries_closed", "adjudication"):
         move_phase(campaign, state)
     campaign.codes_commitment = "0" * 64  # stands for issued codes in this test
+    # Voting needs finalists + 1 competing departments: every department is eligible here.
+    for department in campaign.departments:
+        db.session.add(Entry(campaign_id=campaign.id, department_id=department.id,
+                             category_id=campaign.categories[0].id, status="submitted",
+                             eligibility="eligible"))
     db.session.commit()
     open_voting(campaign)
 

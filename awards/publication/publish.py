@@ -12,7 +12,6 @@ happens, never later (e.g. when a bundle is downloaded).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from awards.audit.service import current_actor, record
@@ -23,7 +22,12 @@ from awards.models import AuditEvent, Campaign, ResultVersion
 from awards.models.base import utcnow
 from awards.publication.signing import ensure_campaign_key
 from awards.results.services import compute_results_version, load_scoring_data
-from awards.results.versions import check_results_current, current_published, latest_result
+from awards.results.versions import (
+    check_publishable,
+    current_published,
+    latest_result,
+    publishable_version,
+)
 
 PUBLISHED_ACTION = "published"
 
@@ -38,43 +42,6 @@ def record_publication(campaign: Campaign, version: ResultVersion, *,
         data["reason"] = reason
     return record(PUBLISHED_ACTION, campaign.slug, data, chain=campaign.slug,
                   actor=actor or current_actor())
-
-
-def check_publishable(campaign: Campaign, version: ResultVersion) -> None:
-    """Refuse to publish a version without the final round or computed from stale data.
-
-    Raises
-    ------
-    LifecycleError
-    """
-    if not json.loads(version.results_json).get("final"):
-        raise LifecycleError(f"results version {version.version} has no final-round result: "
-                             "compute the results again once every finalist's final-round "
-                             "scorecards are submitted", code="publication.no_final",
-                             version=version.version)
-    check_results_current(campaign, version)
-
-
-def publishable_version(campaign: Campaign) -> ResultVersion:
-    """The version :func:`publish` would publish now (checks only, writes nothing: the
-    confirmation page shows it).
-
-    Raises
-    ------
-    LifecycleError
-        Wrong state, no result, no final round in the result, or stale results.
-    """
-    if campaign.state != "final_judging":
-        raise LifecycleError(f"results are published from 'final_judging'; '{campaign.slug}' "
-                             f"is in '{campaign.state}'", code="publication.wrong_phase",
-                             slug=campaign.slug, state=campaign.state)
-    version = latest_result(campaign)
-    if version is None:
-        raise LifecycleError(f"'{campaign.slug}' has no computed results: compute them first "
-                             "(flask awards results SLUG)", code="publication.no_results",
-                             slug=campaign.slug)
-    check_publishable(campaign, version)
-    return version
 
 
 def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:

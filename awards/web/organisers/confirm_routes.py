@@ -13,10 +13,11 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from awards.campaigns.eligibility import eligible_departments
+from awards.campaigns.readiness import voting_open_refusals
 from awards.campaigns.services import voting_window_is_open
 from awards.exceptions import AwardsError
 from awards.extensions import db
-from awards.phases import close_voting, open_voting, voting_open_refusals
+from awards.phases import close_voting, open_voting
 from awards.voting.households import codes_issue_refusal
 from awards.web.access import campaign_or_404, roles
 from awards.web.confirmation import confirmation_page, confirmed
