@@ -56,9 +56,10 @@ class ConfigLoadError(AwardsError):
 
 
 class LifecycleError(AwardsError):
-    """A phase move that skips a state or goes backwards."""
+    """A step that cannot be done in the campaign's present state."""
 
     status = 409
+    code = "lifecycle.refused"
 
 
 class FrozenError(AwardsError):
@@ -66,6 +67,7 @@ class FrozenError(AwardsError):
     in the audit log after the use case's transaction is rolled back."""
 
     status = 409
+    code = "frozen.refused"
 
     def __init__(self, message: str, *, code: str | None = None,
                  refused: RefusedChange | None = None, **params: Any) -> None:
@@ -75,10 +77,13 @@ class FrozenError(AwardsError):
 
 class NotFound(AwardsError):
     status = 404
+    code = "not_found"
 
 
 class InvalidInput(AwardsError):
     """Bad input with one or more messages, e.g. ``[(line, message), ...]`` for files."""
+
+    code = "input.invalid"
 
     def __init__(self, message: str, errors: list[tuple[int, str]] | None = None, *,
                  code: str | None = None, **params: Any) -> None:

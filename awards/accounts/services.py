@@ -72,9 +72,11 @@ class SignInThrottled(AwardsError):
     """Too many failed sign-ins for this username: wait ``seconds`` before the next try."""
 
     status = 429
+    code = "signin.throttled"
 
     def __init__(self, seconds: int):
-        super().__init__(f"too many failed sign-ins: wait {seconds} seconds")
+        super().__init__(f"too many failed sign-ins: wait {seconds} seconds",
+                         seconds=seconds)
         self.seconds = seconds
 
 
