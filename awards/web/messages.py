@@ -103,6 +103,10 @@ MESSAGES = {
     "setup.other_campaign": _l("this file is for campaign '%(other)s', not '%(slug)s'"),
     "setup.changed_since": _l("the campaign changed after the preview; check the changes "
                               "again"),
+    # invitations (SPEC section 8)
+    "invitation.needs_department": _l("a coordinator invitation needs a department"),
+    "invitation.unknown_department": _l("no department '%(department)s' in any campaign"),
+    "invitation.unknown_judge": _l("no judge '%(username)s' on any campaign's panel"),
     # the sample and the vote
     "sample.no_frame": _l("import the household frame first: its digest must be in the "
                           "audit log before a seed is recorded"),
