@@ -30,9 +30,11 @@ translations: $(VENV)/.installed
 
 install: $(VENV)/.installed awards/static/vendor/htmx.min.js translations
 
+# Links in the demo's report and on letters point at the server make run starts.
+run: export AWARDS_PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask db upgrade
-	$(BIN)/flask awards demo
+	$(BIN)/flask awards demo --host $(HOST) --port $(PORT)
 	# The job worker runs beside the web server and stops when it does.
 	$(BIN)/flask awards worker & pid=$$!; trap 'kill $$pid 2>/dev/null' EXIT INT TERM; $(BIN)/flask run --host $(HOST) --port $(PORT)
 

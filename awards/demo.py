@@ -15,6 +15,8 @@ from awards.about import ROOT
 from awards.accounts.services import create_user
 from awards.campaigns.config_file import parse_config
 from awards.campaigns.services import load_campaign_config
+from awards.entries.demo_entries import judge_demo_eligibility, write_demo_entries
+from awards.campaigns.eligibility import eligible_departments
 from awards.exceptions import InvalidInput
 from awards.extensions import db
 from awards.models import AuditEvent, Campaign, User, VotingCode
@@ -73,7 +75,7 @@ def demo_config(departments: list[dict], districts: list[dict]) -> str:
              'name_zh = "2026年度顧客服務卓越獎（示範）"',
              "max_choices = 3", "finalists = 8", "public_weight = 0.3",
              'judge_method = "additive"', "bootstrap = 2000",
-             "entries_required = false", ""]
+             "entries_required = true", "grace_minutes = 15", ""]
     for name_en, name_zh in AWARDS:
         lines += ["[[awards]]", f"name_en = {toml_string(name_en)}",
                   f"name_zh = {toml_string(name_zh)}", "places = 1", ""]
@@ -139,8 +141,9 @@ def remove_demo() -> None:
 
 
 def build_demo(*, reset: bool = False, data_dir: Path | None = None,
-               progress: Callable[[str], None] = print) -> str:
-    """Build the demo campaign (or report on the existing one) and return the sign-in text.
+               progress: Callable[[str], None] = print, base_url: str | None = None) -> str:
+    """Build the demo campaign (or report on the existing one) and return the sign-in text,
+    whose links start with ``base_url`` (default: the configured public address).
 
     Raises
     ------
@@ -158,7 +161,7 @@ def build_demo(*, reset: bool = False, data_dir: Path | None = None,
         letters_path.unlink(missing_ok=True)
     if not exists or reset:
         _build(data_dir, work, letters_path, progress)
-    return report(letters_path)
+    return report(letters_path, base_url)
 
 
 def _build(data_dir: Path, work: Path, letters_path: Path,
@@ -184,8 +187,11 @@ def _build(data_dir: Path, work: Path, letters_path: Path,
     progress(f"importing a synthetic frame of {households:,} households ...")
     with frame_path.open("rb") as stream:
         import_frame(campaign, stream)
-    for state in ("entries_open", "entries_closed", "adjudication"):
-        move_phase(campaign, state)
+    move_phase(campaign, "entries_open")
+    _draft, ineligible = write_demo_entries(campaign, rng, progress)
+    move_phase(campaign, "entries_closed")
+    judge_demo_eligibility(campaign, ineligible)
+    move_phase(campaign, "adjudication")
     progress(f"drawing a sample of {SAMPLE_SIZE:,} with seed {SEED!r} ...")
     draw_campaign_sample(campaign, SAMPLE_SIZE, SEED)
 
@@ -207,7 +213,7 @@ def cast_demo_votes(campaign: Campaign, letters_path: Path, rng: random.Random,
                     progress: Callable[[str], None]) -> None:
     """Some households vote on the web, through the same service as the vote pages."""
     letters = read_csv(letters_path)
-    departments = [d.code for d in campaign.departments]
+    departments = [d.code for d in eligible_departments(campaign)]
     popularity = [rng.random() ** 2 + 0.05 for _ in departments]
     # The first letters stay unused for the printed sign-in sheet; voters come from everywhere.
     voters = rng.sample(letters[10:], int(len(letters) * BALLOT_SHARE))
@@ -220,8 +226,9 @@ def cast_demo_votes(campaign: Campaign, letters_path: Path, rng: random.Random,
         cast_web_ballot(campaign, letter["code"], sorted(choices))
 
 
-def report(letters_path: Path) -> str:
-    """Sign-ins and five unused voting codes (checked against the database)."""
+def report(letters_path: Path, base_url: str | None = None) -> str:
+    """Sign-ins and five unused voting codes (checked against the database), with links
+    under ``base_url`` (default: the configured public address)."""
     pepper = current_app.config["CODE_PEPPER"].encode()
     unused: list[str] = []
     if letters_path.exists():
@@ -233,7 +240,7 @@ def report(letters_path: Path) -> str:
                 unused.append(format_code(code))
             if len(unused) == 5:
                 break
-    base = current_app.config["PUBLIC_BASE_URL"]
+    base = (base_url or current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
     lines = [
         f"Demo campaign '{SLUG}' is ready at {base}/",
         "",

@@ -89,3 +89,40 @@ class InvalidInput(AwardsError):
                  code: str | None = None, **params: Any) -> None:
         super().__init__(message, code=code, **params)
         self.errors = errors or []
+
+
+class AttachmentRefused(AwardsError):
+    """An uploaded attachment is refused (SPEC 5.1) and nothing was stored. ``code`` names
+    the reason (``attachment.type``, ``attachment.active_content``, …); ``status`` is 400,
+    413 (too large) or 415 (not a PDF, PNG or JPEG)."""
+
+    def __init__(self, message: str, *, code: str, status: int = 400, **params: Any) -> None:
+        super().__init__(message, code=code, **params)
+        self.status = status
+class EntryConflict(AwardsError):
+    """A save or submit of an entry that another save changed first, or that is no longer a
+    draft. ``current`` holds the server's texts (a plain dict) so the page can show both."""
+
+    status = 409
+
+    def __init__(self, message: str, *, current: dict[str, Any] | None = None,
+                 code: str | None = None, **params: Any) -> None:
+        super().__init__(message, code=code, **params)
+        self.current = current or {}
+
+
+class EntryIncomplete(AwardsError):
+    """A submit with parts missing; ``missing`` lists them as ``(code, params)``."""
+
+    status = 422
+
+    def __init__(self, message: str, missing: list[tuple[str, dict[str, Any]]], *,
+                 code: str | None = None, **params: Any) -> None:
+        super().__init__(message, code=code, **params)
+        self.missing = missing
+
+
+class EntryInputError(InvalidInput):
+    """A field of an entry form that cannot be stored (too long, a control character)."""
+
+    status = 422

@@ -51,3 +51,54 @@ def test_demo_is_refused_when_production_is_set_for_the_command(runner, monkeypa
     assert result.exit_code == 1
     assert result.stderr.strip() == REASON
     assert row_counts() == before
+
+
+def _captured_base_url(runner, monkeypatch, args, env=None) -> str | None:
+    import awards.cli.commands as commands
+
+    seen = {}
+
+    def fake_build_demo(**kwargs):
+        seen.update(kwargs)
+        return "report"
+
+    monkeypatch.setattr(commands, "build_demo", fake_build_demo)
+    monkeypatch.delenv("AWARDS_PUBLIC_URL", raising=False)
+    monkeypatch.delenv("FLASK_RUN_PORT", raising=False)
+    monkeypatch.delenv("FLASK_RUN_HOST", raising=False)
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, value)
+    result = runner.invoke(args=["awards", "demo", *args])
+    assert result.exit_code == 0, result.output
+    return seen["base_url"]
+
+
+def test_demo_links_use_the_port_the_server_will_serve_on(runner, monkeypatch):
+    """``make run PORT=8123`` passes the port; so does ``flask run``'s environment."""
+    assert _captured_base_url(runner, monkeypatch, ["--port", "8123"]) \
+        == "http://127.0.0.1:8123"
+    assert _captured_base_url(runner, monkeypatch, ["--host", "0.0.0.0", "--port", "80"]) \
+        == "http://0.0.0.0:80"
+    assert _captured_base_url(runner, monkeypatch, [], {"FLASK_RUN_PORT": "8200"}) \
+        == "http://127.0.0.1:8200"
+    # Nothing said: the configured public address (AWARDS_PUBLIC_URL or its default).
+    assert _captured_base_url(runner, monkeypatch, []) is None
+    # A public address set for a proxy wins over the local port.
+    assert _captured_base_url(runner, monkeypatch, ["--port", "8123"],
+                              {"AWARDS_PUBLIC_URL": "https://awards.example"}) is None
+
+
+def test_demo_port_is_checked(runner, monkeypatch):
+    monkeypatch.delenv("FLASK_RUN_PORT", raising=False)
+    result = runner.invoke(args=["awards", "demo", "--port", "99999"])
+    assert result.exit_code == 2 and "99999" in result.output
+
+
+def test_demo_report_prints_links_under_the_given_address(app, tmp_path):
+    from awards.demo import report
+
+    with app.app_context():
+        text = report(tmp_path / "no-letters.csv", "http://127.0.0.1:8123")
+    assert "http://127.0.0.1:8123/signin" in text
+    assert "vote at http://127.0.0.1:8123/vote" in text
+    assert ":5000" not in text

@@ -192,3 +192,71 @@ def test_0003_moves_codes_to_encrypted_pointers_on_postgresql():
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _check_0007(uri: str) -> None:
+    """A database at 0006 with an entry and an attachment stored in the database: 0007
+    keeps the entry (version 1, not in grace), drops the bytes, keeps the file's metadata,
+    and the schema equals the models."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        upgrade(revision="0006")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO campaigns (id, slug, name_en, name_zh, state, max_choices, "
+                "finalists, final_public_weight, public_weight, judge_method, bootstrap, "
+                "entries_required, created_at, updated_at) VALUES (1, 'old', "
+                "'Old', '舊', 'entries_open', 3, 8, 0, 0.3, 'additive', 2000, TRUE, "
+                "'2026-01-01', '2026-01-01')"))
+            connection.execute(text(
+                "INSERT INTO departments (id, campaign_id, code, name_en, name_zh) "
+                "VALUES (1, 1, 'A', 'A', '甲')"))
+            connection.execute(text(
+                "INSERT INTO categories (id, campaign_id, code, name_en, name_zh, position) "
+                "VALUES (1, 1, 'overall', 'Overall', '整體', 0)"))
+            connection.execute(text(
+                "INSERT INTO entries (id, campaign_id, department_id, category_id, title, "
+                "summary, contact_name, contact_email, contact_phone, status, eligibility, "
+                "eligibility_reason, updated_at) VALUES (1, 1, 1, 1, 'T', 'S', '', '', '', "
+                "'draft', 'pending', '', '2026-01-01')"))
+            connection.execute(text(
+                "INSERT INTO attachments (id, entry_id, filename, content_type, size, sha256, "
+                "data, uploaded_at) VALUES (1, 1, 'a.pdf', 'application/pdf', 3, :sha, :data, "
+                "'2026-01-01')"), {"sha": "ab" * 32, "data": b"PDF"})
+        upgrade()
+        with db.engine.connect() as connection:
+            entry = connection.execute(text(
+                "SELECT title, version, submitted_in_grace, returned_reason, snapshot "
+                "FROM entries")).one()
+            attachment = connection.execute(text(
+                "SELECT filename, sha256, position, uploaded_by FROM attachments")).one()
+            columns = {c["name"] for c in inspect(connection).get_columns("attachments")}
+            grace = connection.execute(text("SELECT grace_minutes FROM campaigns")).scalar()
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "render_as_batch": True})
+            diff = compare_metadata(context, db.metadata)
+        db.engine.dispose()
+    assert diff == [], diff
+    assert tuple(entry) == ("T", 1, False, "", None)
+    assert tuple(attachment) == ("a.pdf", "ab" * 32, 0, "")
+    assert "data" not in columns and grace == 0
+
+
+def test_0007_entries_upgrade_from_0006_on_sqlite(tmp_path):
+    _check_0007(f"sqlite:///{tmp_path / 'entries.db'}")
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+                    reason="runs in the PostgreSQL pass of `make test`")
+def test_0007_entries_upgrade_from_0006_on_postgresql():
+    base = normalise_database_url(os.environ["DATABASE_URL"])
+    name = f"awards_migrate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        _check_0007(base.rsplit("/", 1)[0] + f"/{name}")
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

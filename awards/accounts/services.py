@@ -69,6 +69,32 @@ def create_user(role: str, username: str, password: str, *, name: str = "",
     return user
 
 
+def set_user_password(username: str, password: str, *, actor: str = "system") -> User:
+    """Set a staff account's password and activate it (``flask awards users password``),
+    e.g. a judge created inactive by a campaign config. Every earlier session ends.
+
+    Raises
+    ------
+    NotFound
+        No such account.
+    InvalidInput
+        A password shorter than :data:`MIN_PASSWORD`.
+    """
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no account '{username}'")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters")
+    activated = not user.active
+    user.set_password(password)
+    user.active = True
+    db.session.flush()
+    revoke_user_sessions(user.id)
+    record("password_set", username, {"activated": activated}, actor=actor)
+    db.session.commit()
+    return user
+
+
 class SignInThrottled(AwardsError):
     """Too many failed sign-ins for this username: wait ``seconds`` before the next try."""
 

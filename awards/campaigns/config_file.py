@@ -85,6 +85,8 @@ class CriterionSpec(NamedItem):
     max: int = 10
     guidance_en: str = ""
     guidance_zh: str = ""
+    anchors_en: tuple[str, ...] = ()
+    anchors_zh: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,8 @@ class CampaignSpec:
     entries_required: bool = True
     voting_opens_at: datetime | None = None
     voting_closes_at: datetime | None = None
+    entries_close_at: datetime | None = None
+    grace_minutes: int = 0
     awards: list[AwardSpec] = field(default_factory=list)
     districts: list[DistrictSpec] = field(default_factory=list)
     departments: list[NamedItem] = field(default_factory=list)
@@ -247,7 +251,7 @@ def _campaign(table: Any, check: _Collector) -> CampaignSpec:
         return CampaignSpec(slug="", name_en="", name_zh="")
     known = {"slug", "name_en", "name_zh", "max_choices", "finalists", "public_weight",
              "judge_method", "final_public_weight", "bootstrap", "entries_required",
-             "voting_opens_at", "voting_closes_at"}
+             "voting_opens_at", "voting_closes_at", "entries_close_at", "grace_minutes"}
     for key in sorted(set(table) - known):
         check.add(f"[campaign]: unknown setting '{shown(key)}'")
     where = "[campaign]"
@@ -275,6 +279,8 @@ def _campaign(table: Any, check: _Collector) -> CampaignSpec:
         entries_required=entries_required is not False,
         voting_opens_at=_moment(table, "voting_opens_at", check),
         voting_closes_at=_moment(table, "voting_closes_at", check),
+        entries_close_at=_moment(table, "entries_close_at", check),
+        grace_minutes=check.integer(table, "grace_minutes", where, 0, 0, 7 * 24 * 60),
     )
     if spec.voting_opens_at and spec.voting_closes_at and (
         spec.voting_closes_at <= spec.voting_opens_at
@@ -370,6 +376,8 @@ def _criteria(value: Any, check: _Collector) -> list[CriterionSpec]:
                                    multiline=True),
             guidance_zh=check.text(table, "guidance_zh", where, limit=None, required=False,
                                    multiline=True),
+            anchors_en=_anchors(table, "anchors_en", where, check),
+            anchors_zh=_anchors(table, "anchors_zh", where, check),
         ))
     for rnd in ROUNDS:
         in_round = [c for c in items if c.round == rnd]
@@ -382,6 +390,24 @@ def _criteria(value: Any, check: _Collector) -> list[CriterionSpec]:
         if in_round and abs(total - 1) > WEIGHT_TOLERANCE:
             check.add(f"[[criteria]]: weights of the {rnd} round sum to {total:g}, not 1")
     return items
+
+
+ANCHOR_SIZE = 200
+
+
+def _anchors(table: dict, key: str, where: str, check: _Collector) -> tuple[str, ...]:
+    """Optional anchor texts of a criterion's score bands ("0-3 rarely met", …)."""
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        check.add(f"{where}: '{key}' must be a list of texts")
+        return ()
+    anchors = tuple(v.strip() for v in value)
+    for anchor in anchors:
+        if not anchor or len(anchor) > ANCHOR_SIZE or control_character(anchor):
+            check.add(f"{where}: each of '{key}' must be non-empty text of at most "
+                      f"{ANCHOR_SIZE} characters without control characters")
+            return ()
+    return anchors
 
 
 def _judges(value: Any, departments: set[str], check: _Collector) -> list[JudgeSpec]:

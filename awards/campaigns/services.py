@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import asdict
 from datetime import UTC
@@ -153,7 +154,8 @@ def load_campaign_config(spec: CampaignSpec) -> tuple[Campaign, bool, list[str]]
         campaign = Campaign(slug=spec.slug)
         db.session.add(campaign)
     window = () if campaign.is_frozen else WINDOW
-    for key in ("name_en", "name_zh", *FROZEN_SETTINGS, "bootstrap", *window):
+    for key in ("name_en", "name_zh", *FROZEN_SETTINGS, "bootstrap", *window,
+                "entries_close_at", "grace_minutes"):
         setattr(campaign, key, getattr(spec, key))
     _sync(campaign, campaign.districts, District, spec.districts,
           ("name_en", "name_zh", "households"))
@@ -205,6 +207,8 @@ def _sync_criteria(campaign: Campaign, spec: CampaignSpec) -> None:
             campaign.criteria.append(row)
         for name in ("name_en", "name_zh", "guidance_en", "guidance_zh", "weight", "max"):
             setattr(row, name, getattr(item, name))
+        row.anchors_en = json.dumps(list(item.anchors_en), ensure_ascii=False)
+        row.anchors_zh = json.dumps(list(item.anchors_zh), ensure_ascii=False)
         row.position = position
     db.session.flush()
 
@@ -290,7 +294,9 @@ def _config_summary(spec: CampaignSpec) -> dict[str, Any]:
     return {
         "name_en": spec.name_en,
         "settings": {k: getattr(spec, k) for k in (*FROZEN_SETTINGS, "bootstrap",
-                                                   "entries_required")},
+                                                   "entries_required", "grace_minutes")},
+        "entries_close_at": (spec.entries_close_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+                             if spec.entries_close_at else None),
         "departments": [d.code for d in spec.departments],
         "districts": {d.code: d.households for d in spec.districts},
         "criteria": {f"{c.round}/{c.code}": [c.weight, c.max] for c in spec.criteria},

@@ -9,6 +9,7 @@ from flask import Flask
 from awards.cli import (
     audit,
     commands,  # noqa: F401  (its commands join the group when imported)
+    judging,
     results,
 )
 from awards.cli.common import awards_cli
@@ -18,4 +19,5 @@ def register_cli(app: Flask) -> None:
     """Add ``flask awards`` and its commands to ``app``."""
     results.register(awards_cli)
     audit.register(awards_cli)
+    judging.register(awards_cli)
     app.cli.add_command(awards_cli)

@@ -273,15 +273,26 @@ def addresses_purge(slug: str, yes: bool) -> None:
 @click.option("--reset", is_flag=True, help="Delete the demo campaign first and rebuild it.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Reference data folder (default: ../shared/data beside the repository).")
+@click.option("--host", envvar="FLASK_RUN_HOST", default=None,
+              help="Host the server will listen on, for the printed links (default 127.0.0.1; "
+                   "env FLASK_RUN_HOST).")
+@click.option("--port", envvar="FLASK_RUN_PORT", type=click.IntRange(1, 65535), default=None,
+              help="Port the server will listen on, for the printed links (env "
+                   "FLASK_RUN_PORT; make run passes PORT).")
 @reports_errors
-def demo(reset: bool, data_dir: Path | None) -> None:
+def demo(reset: bool, data_dir: Path | None, host: str | None, port: int | None) -> None:
     """Create a complete demo campaign and print sign-ins and unused voting codes.
-    Refused in production: the demo's sign-ins and codes are printed and well known."""
+    Refused in production: the demo's sign-ins and codes are printed and well known.
+
+    The links printed use AWARDS_PUBLIC_URL when it is set, else http://HOST:PORT."""
 
     if os.environ.get("AWARDS_ENV") == "production":
         raise InvalidInput("the demo campaign is not built in production (AWARDS_ENV="
                            "production): its sign-ins and voting codes are well known")
-    report = build_demo(reset=reset, data_dir=data_dir, progress=say)
+    base_url = None
+    if not os.environ.get("AWARDS_PUBLIC_URL") and (host or port):
+        base_url = f"http://{host or '127.0.0.1'}:{port or 5000}"
+    report = build_demo(reset=reset, data_dir=data_dir, progress=say, base_url=base_url)
     click.echo(report)
 
 

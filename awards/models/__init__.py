@@ -11,8 +11,24 @@ from awards.models.campaign import (
     Job,
     ResultVersion,
 )
-from awards.models.entries import Attachment, Entry, EntrySection, Pledge
-from awards.models.judging import Assignment, Conflict, Judge, Score, Scorecard, ScorecardRevision
+from awards.models.entries import (
+    Attachment,
+    DeadlineExtension,
+    Entry,
+    EntrySection,
+    Pledge,
+)
+from awards.models.judging import (
+    Assignment,
+    Conflict,
+    Judge,
+    JudgingRound,
+    Score,
+    Scorecard,
+    ScorecardComment,
+    ScorecardDevice,
+    ScorecardRevision,
+)
 from awards.models.users import Invitation, User
 from awards.models.vote_session import VoteSession
 from awards.models.voting import Ballot, Household, InboxBallot, SampledHousehold, VotingCode
@@ -27,6 +43,7 @@ __all__ = [
     "Category",
     "Conflict",
     "Criterion",
+    "DeadlineExtension",
     "Department",
     "District",
     "Entry",
@@ -37,10 +54,13 @@ __all__ = [
     "Invitation",
     "Job",
     "Judge",
+    "JudgingRound",
     "Pledge",
     "ResultVersion",
     "Score",
     "Scorecard",
+    "ScorecardComment",
+    "ScorecardDevice",
     "ScorecardRevision",
     "User",
     "VoteSession",

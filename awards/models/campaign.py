@@ -38,6 +38,9 @@ class Campaign(db.Model):
     final_public_weight: Mapped[float] = mapped_column(Float, default=0.0)
     bootstrap: Mapped[int] = mapped_column(default=2000)
     entries_required: Mapped[bool] = mapped_column(default=True)
+    # Entries (SPEC 5.1): written until entries_close_at (UTC) plus grace_minutes.
+    entries_close_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    grace_minutes: Mapped[int] = mapped_column(default=0)
     voting_opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     voting_closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set when voting first opens: the settings of SPEC section 2 are frozen from then on.
@@ -143,6 +146,9 @@ class Criterion(db.Model):
     guidance_zh: Mapped[str] = mapped_column(Text, default="")
     weight: Mapped[float] = mapped_column(Float)
     max: Mapped[int] = mapped_column()
+    # Optional anchor text per score band, a JSON list of strings ("0-3 rarely met", …).
+    anchors_en: Mapped[str] = mapped_column(Text, default="[]")
+    anchors_zh: Mapped[str] = mapped_column(Text, default="[]")
     position: Mapped[int] = mapped_column(default=0)
 
     campaign: Mapped[Campaign] = relationship(back_populates="criteria")

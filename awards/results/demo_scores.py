@@ -1,9 +1,12 @@
-"""Judges' scores for the demo campaign, entered the way organisers do: as paper score
-sheets through :func:`awards.results.scores_import.import_scores`.
+"""Judges' scores for the demo campaign.
 
 Every eligible department gets five preliminary scorecards from judges in a rotating,
-connected design that skips conflicted pairs; the finalists (found with the engine, without
-storing a result) then get a final-round scorecard from every judge free of conflicts.
+connected design that skips conflicted pairs, saved through real tablet scorecards
+(:func:`score_on_tablets`): most are submitted, one in ten is left a draft. The finalists
+(found with the engine, without storing a result) then get a final-round scorecard from
+every judge free of conflicts, entered as paper score sheets through
+:func:`awards.results.scores_import.import_scores` (the demo stays in the preliminary
+phase, where final-round scorecards cannot be saved from a tablet).
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from sqlalchemy import select
 
 from awards.campaigns.eligibility import eligible_departments
 from awards.extensions import db
-from awards.models import Campaign, Conflict, Judge, User
+from awards.judging.scorecards import ScorecardInput, save_scorecard, scorecard_context
+from awards.models import Assignment, Campaign, Conflict, Judge, User
 from awards.results.scores_import import ScoreImportReport, import_scores, score_sheet_lines
 from awards.results.services import load_scoring_data
 from awards.scoring import ScoringError, compute_results
 
 PER_DEPARTMENT = 5
+DRAFT_EVERY = 10  # one preliminary scorecard in ten is left a draft
 
 
 def add_demo_scores(campaign: Campaign, rng: random.Random,
@@ -75,8 +80,9 @@ def add_demo_scores(campaign: Campaign, rng: random.Random,
             if len(chosen) == PER_DEPARTMENT:
                 break
         pairs += [(judge, code) for judge in chosen]
-    progress(f"importing {len(pairs)} demo preliminary scorecards ...")
-    reports = [import_scores(campaign, score_sheet_lines(rows_for("preliminary", pairs)))]
+    progress(f"scoring {len(pairs)} demo preliminary scorecards on tablets ...")
+    score_on_tablets(campaign, rows_for("preliminary", pairs))
+    reports: list[ScoreImportReport] = []
     if not criteria["final"]:
         return reports
     data = load_scoring_data(campaign)
@@ -91,3 +97,39 @@ def add_demo_scores(campaign: Campaign, rng: random.Random,
     progress(f"importing {len(finals)} demo final-round scorecards ...")
     reports.append(import_scores(campaign, score_sheet_lines(rows_for("final", finals))))
     return reports
+
+
+def score_on_tablets(campaign: Campaign, rows: list[tuple]) -> tuple[int, int]:
+    """Save ``(round, judge, department, criterion, score)`` rows through the judges'
+    scorecards, as tablets do. The assignment is the demo's rotating design, written here
+    directly: it stands in for the assignment solver (``flask awards assign``) and is to be
+    replaced by it. Every ``DRAFT_EVERY``-th scorecard is saved as a draft, the others are
+    submitted. Returns (submitted, drafts)."""
+    users = {name: user_id for name, user_id in db.session.execute(select(User.username, User.id))}
+    judges = {u: j for j, u in db.session.execute(
+        select(Judge, User.username).join(User, User.id == Judge.user_id)
+        .where(Judge.campaign_id == campaign.id))}
+    departments = {d.code: d for d in campaign.departments}
+    cards: dict[tuple[str, str, str], dict[str, int]] = {}
+    for round_name, judge, code, criterion, score in rows:
+        cards.setdefault((round_name, judge, code), {})[criterion] = score
+    assigned = set(db.session.execute(
+        select(Assignment.round, Assignment.judge_id, Assignment.department_id)
+        .where(Assignment.campaign_id == campaign.id)).all())
+    for round_name, judge, code in cards:
+        if (round_name, judges[judge].id, departments[code].id) in assigned:
+            continue
+        db.session.add(Assignment(campaign_id=campaign.id, round=round_name,
+                                  judge_id=judges[judge].id,
+                                  department_id=departments[code].id, source="demo"))
+    db.session.commit()
+    submitted = drafts = 0
+    for index, ((round_name, judge, code), scores) in enumerate(sorted(cards.items())):
+        ctx = scorecard_context(campaign, users[judge], round_name, code)
+        draft = index % DRAFT_EVERY == DRAFT_EVERY - 1
+        save_scorecard(ctx, ScorecardInput(scores=dict(scores), comments={}, version=0,
+                                           device="demo-tablet", seq=index + 1,
+                                           action="save" if draft else "submit"), judge)
+        drafts += draft
+        submitted += not draft
+    return submitted, drafts

@@ -26,6 +26,7 @@ from reportlab.platypus import (
 )
 
 from awards.models import Campaign, ResultVersion
+from awards.pdffonts import cjk_font_or_helvetica, cjk_line_breaking
 from awards.results import charts
 from awards.results.services import version_results
 from awards.results.view import (
@@ -36,9 +37,7 @@ from awards.results.view import (
     local_name,
     percent,
 )
-from awards.voting.letters import find_cjk_font
 
-FONT_NAME = "AwardsResultsCJK"
 MARGIN = 18 * mm
 PAGE_WIDTH = A4[0] - 2 * MARGIN
 MUTED = colors.HexColor("#4a5360")
@@ -48,17 +47,8 @@ ACCENT = colors.HexColor("#b4410e")
 def pdf_font() -> str:
     """A registered font with Chinese glyphs (the one the letters use), or Helvetica when
     the machine has none."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if FONT_NAME in pdfmetrics.getRegisteredFontNames():
-        return FONT_NAME
-    try:
-        path, index = find_cjk_font()
-        pdfmetrics.registerFont(TTFont(FONT_NAME, path, subfontIndex=index))
-    except Exception:  # noqa: BLE001  (no usable CJK font: Latin text still renders)
-        return "Helvetica"
-    return FONT_NAME
+    cjk_line_breaking()
+    return cjk_font_or_helvetica()
 
 
 def chart_drawing(chart: charts.Chart, width: float, font: str):
@@ -109,7 +99,7 @@ class _Kit:
 
     def __init__(self, font: str):
         self.font = font
-        wrap = "CJK" if font == FONT_NAME and is_chinese() else None
+        wrap = "CJK" if font != "Helvetica" and is_chinese() else None
         self.body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=14,
                                    alignment=TA_LEFT, wordWrap=wrap)
         self.small = ParagraphStyle("small", parent=self.body, fontSize=8, leading=11,

@@ -3,16 +3,16 @@
 All-or-nothing like the paper ballots: the whole file is validated first and every error is
 reported with its line number; on any error nothing is written. A valid file creates missing
 assignments (source ``import``), creates or updates scorecards and their scores, and submits
-each scorecard whose criteria are then all scored. A submitted scorecard whose values change
-keeps its earlier values as a :class:`~awards.models.ScorecardRevision` (who, when, why) and
-gets a new version. One audit event per import, with counts.
+each scorecard whose criteria are then all scored. Every scorecard whose values change gets
+a new version and, as a tablet save does, an appended
+:class:`~awards.models.ScorecardRevision` with its values after the import (device
+``paper``), so earlier values stay readable. One audit event per import, with counts.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from awards.campaigns.eligibility import eligible_departments
 from awards.campaigns.services import refuse
 from awards.csvfile import CsvReader, Source
 from awards.extensions import db
+from awards.judging.scorecards import append_revision
 from awards.models import (
     Assignment,
     Campaign,
@@ -33,7 +34,6 @@ from awards.models import (
     Judge,
     Score,
     Scorecard,
-    ScorecardRevision,
     User,
 )
 from awards.models.base import utcnow
@@ -224,7 +224,7 @@ def _apply(campaign: Campaign, rows: list[_Row], report: ScoreImportReport, acto
         created = card is None
         if created:
             card = Scorecard(campaign_id=campaign.id, round=round_name, judge_id=judge_id,
-                             department_id=department_id, status="draft", version=1)
+                             department_id=department_id, status="draft", version=0)
             db.session.add(card)
             db.session.flush()
         before = {s.criterion_id: s.value for s in card.scores}
@@ -237,30 +237,32 @@ def _apply(campaign: Campaign, rows: list[_Row], report: ScoreImportReport, acto
         else:
             report.scorecards_unchanged += 1
         if changed and card.status == "submitted":
-            _keep_history(card, before, round_criteria[round_name], actor, now)
             report.corrections += 1
         if changed:
             _write_scores(card, after)
         complete = set(after) == set(round_criteria.get(round_name, {}))
-        if complete and (changed or card.status != "submitted"):
+        submitting = complete and (changed or card.status != "submitted")
+        if submitting:
             card.status = "submitted"
             card.submitted_at = now
             report.scorecards_submitted += 1
         elif not complete:
             report.scorecards_incomplete += 1
+        if changed or submitting:
+            _record_revision(card, list(round_criteria.get(round_name, {}).values()), actor,
+                             now)
     db.session.flush()
 
 
-def _keep_history(card: Scorecard, before: dict[int, int], criteria: dict[int, Criterion],
-                  actor: str, now) -> None:
-    values = {criteria[cid].code: value for cid, value in sorted(before.items())
-              if cid in criteria}
-    db.session.add(ScorecardRevision(
-        scorecard_id=card.id, version=card.version, values_json=json.dumps(values,
-                                                                           sort_keys=True),
-        submitted_at=card.submitted_at, reopened_by=actor, reopened_at=now,
-        reason=REVISION_REASON))
+def _record_revision(card: Scorecard, criteria: list[Criterion], actor: str, now) -> None:
+    """A new version and its revision (the values after the import), as a tablet save."""
     card.version += 1
+    card.saved_at = now
+    card.last_device = "paper"
+    db.session.flush()
+    db.session.refresh(card, ["scores"])
+    append_revision(card, criteria, action="import", actor=actor, device="paper",
+                    reason=REVISION_REASON, at=now)
 
 
 def _write_scores(card: Scorecard, values: dict[int, int]) -> None:

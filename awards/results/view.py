@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask_babel import get_locale
+from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -95,15 +96,19 @@ class ResultsView:
         return str(METHOD_LABELS.get(method, method))
 
     def svgs(self) -> dict[str, Any]:
-        """The charts as inline SVG markup."""
-        return {key: charts.to_svg(chart) for key, chart in self.charts().items()}
+        """The charts as inline SVG markup: each chart twice, wide and narrow; the style
+        sheet shows the narrow one on phones and the wide one on larger screens."""
+        wide, narrow = self.charts(), self.charts(charts.NARROW)
+        return {key: Markup(charts.to_svg(wide[key]) + charts.to_svg(narrow[key]))
+                for key in wide}
 
-    def charts(self) -> dict[str, charts.Chart]:
-        """The three charts, with text in the current language."""
+    def charts(self, layout: charts.Layout = charts.WIDE) -> dict[str, charts.Chart]:
+        """The three charts, with text in the current language (``layout`` NARROW: the
+        phone version, whose ids end in ``-narrow``)."""
         return {
-            "public": public_chart(self),
-            "judges": judges_chart(self),
-            "combined": combined_chart(self),
+            "public": public_chart(self, layout),
+            "judges": judges_chart(self, layout),
+            "combined": combined_chart(self, layout),
         }
 
 
@@ -207,7 +212,12 @@ def chart_sentences() -> dict[str, str]:
     }
 
 
-def public_chart(view: ResultsView) -> charts.Chart:
+def _ident(base: str, layout: charts.Layout) -> str:
+    """Element ids stay unique when both versions of a chart are on one page."""
+    return base if layout is charts.WIDE else f"{base}-{layout.name}"
+
+
+def public_chart(view: ResultsView, layout: charts.Layout = charts.WIDE) -> charts.Chart:
     rows = [
         charts.ShareRow(
             label=local_name(r["dept"]), share=r["share"], weighted=r["weighted_share"],
@@ -226,10 +236,11 @@ def public_chart(view: ResultsView) -> charts.Chart:
                "share. Largest weighted share first.", level="95%"),
         weighted_label=_("Weighted share, %(level)s interval", level="95%"),
         raw_label=_("Raw share"),
-        axis_label=_("Share of valid ballots naming the department"))
+        axis_label=_("Share of valid ballots naming the department"),
+        layout=layout, ident=_ident("chart-public", layout))
 
 
-def judges_chart(view: ResultsView) -> charts.Chart:
+def judges_chart(view: ResultsView, layout: charts.Layout = charts.WIDE) -> charts.Chart:
     rows = [
         charts.JudgeRow(
             label=local_name(r["dept"]), raw_mean=r["raw_mean"], adjusted=r["score"],
@@ -244,10 +255,11 @@ def judges_chart(view: ResultsView) -> charts.Chart:
                "them is the adjustment. Highest adjusted score first.",
                method=view.method_label),
         raw_label=_("Raw mean"), adjusted_label=_("Adjusted score J"),
-        axis_label=_("Judge score (0 to 100)"))
+        axis_label=_("Judge score (0 to 100)"),
+        layout=layout, ident=_ident("chart-judges", layout))
 
 
-def combined_chart(view: ResultsView) -> charts.Chart:
+def combined_chart(view: ResultsView, layout: charts.Layout = charts.WIDE) -> charts.Chart:
     rows = [
         charts.CombinedRow(
             label=local_name(r["dept"]), display=r["display"], finalist=r["finalist"],
@@ -264,4 +276,5 @@ def combined_chart(view: ResultsView) -> charts.Chart:
                "average of 50, in rank order; finalists are dark blue and the dashed line "
                "marks the finalist cut."),
         finalist_label=_("Finalist"), other_label=_("Not a finalist"), cut_label=cut,
-        axis_label=_("Combined score T (average 50)"))
+        axis_label=_("Combined score T (average 50)"),
+        layout=layout, ident=_ident("chart-combined", layout))

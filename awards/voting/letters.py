@@ -11,8 +11,8 @@ rendered in batches of :data:`LETTERS_PER_BATCH` pages, each a small reportlab d
 :class:`awards.voting.pdf_concat.PdfConcatenator` copies each batch's objects into the output file at once, renumbered.
 Only object offsets (a few bytes per page) grow with the number of letters.
 
-Chinese needs an embedded TrueType font found at run time (:func:`find_cjk_font`); font
-files are never committed.
+Chinese needs an embedded TrueType font found at run time
+(:func:`awards.pdffonts.find_cjk_font`); font files are never committed.
 """
 
 from __future__ import annotations
@@ -20,15 +20,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import functools
-import hashlib
 import io
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
 from typing import BinaryIO, TextIO
 
 import segno
@@ -37,34 +33,15 @@ from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from awards.csvfile import escape_formula
 from awards.exceptions import AwardsError
+from awards.pdffonts import CJK_FONT_ENV, cjk_font, mono_font
 from awards.voting.codes import format_code
 from awards.voting.pdf_concat import PdfConcatenator
 
 LETTERS_PER_BATCH = 500
-CJK_FONT_ENV = "AWARDS_CJK_FONT"
-# TrueType-outline fonts only: reportlab cannot embed CFF outlines (the Noto CJK .ttc files).
-CJK_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/local/share/fonts/wqy-microhei.ttc",
-    "/Library/Fonts/Arial Unicode.ttf",
-    "C:/Windows/Fonts/msjh.ttc",
-)
-MONO_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationMono-Bold.ttf",
-    "/usr/share/fonts/truetype/noto/NotoSansMono-Bold.ttf",
-)
-MONO_FALLBACK = "Courier-Bold"  # one of the 14 standard PDF fonts
 CSV_HEADER = ("household_id", "district", "code", "address")
 _GREY = Color(0.93, 0.93, 0.93)
 _RULE = Color(0.55, 0.55, 0.55)
@@ -137,78 +114,6 @@ def write_letters_csv(
         )
         count += 1
     return count
-
-
-# --------------------------------------------------------------------------- fonts
-
-
-def _font_spec(value: str) -> tuple[str, int]:
-    """``"path"`` or ``"path#index"`` (index of the face inside a .ttc)."""
-    path, _, index = value.partition("#")
-    return path, int(index) if index.isdigit() else 0
-
-
-@functools.cache
-def _load_ttf(path: str, index: int) -> TTFont:
-    """Parse a TrueType face once per process (a CJK font takes about 0.1 s)."""
-    name = "Awards-" + hashlib.sha256(f"{path}#{index}".encode()).hexdigest()[:12]
-    try:
-        return TTFont(name, path, subfontIndex=index)
-    except Exception as exc:  # reportlab raises TTFError, OSError, struct errors
-        raise LetterError(f"cannot use font {path}#{index}: {exc}") from exc
-
-
-def find_cjk_font() -> tuple[str, int]:
-    """Locate a TrueType font with Traditional Chinese glyphs for the letters.
-
-    ``$AWARDS_CJK_FONT`` (``path`` or ``path#face-index``) wins when set; otherwise the first
-    existing file of :data:`CJK_FONT_CANDIDATES` that reportlab can embed.
-
-    Returns
-    -------
-    tuple[str, int]
-        Path and face index.
-
-    Raises
-    ------
-    LetterError
-        If the variable names an unusable file, or no candidate is usable.
-    """
-    override = os.environ.get(CJK_FONT_ENV)
-    if override:
-        path, index = _font_spec(override)
-        _load_ttf(path, index)
-        return path, index
-    problems = []
-    for path in CJK_FONT_CANDIDATES:
-        if Path(path).is_file():
-            try:
-                _load_ttf(path, 0)
-                return path, 0
-            except LetterError as exc:
-                problems.append(str(exc))
-    tried = "; ".join(problems) or "none of the standard locations has one"
-    raise LetterError(
-        "no TrueType font with Chinese glyphs found for the letters "
-        f"({tried}). Install the Debian package fonts-wqy-microhei, or set {CJK_FONT_ENV} "
-        "to a .ttf/.ttc with TrueType outlines (Noto CJK .ttc files use CFF outlines, "
-        "which cannot be embedded)"
-    )
-
-
-def _register(path: str, index: int) -> str:
-    """Register a TrueType face with reportlab (idempotent); returns its font name."""
-    font = _load_ttf(path, index)
-    if font.fontName not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(font)
-    return font.fontName
-
-
-def _mono_font() -> str:
-    for path in MONO_FONT_CANDIDATES:
-        if Path(path).is_file():
-            return _register(path, 0)
-    return MONO_FALLBACK
 
 
 # --------------------------------------------------------------------------- text layout
@@ -643,16 +548,18 @@ def write_letters_pdf(
     Raises
     ------
     LetterError
-        If there are no letters, no usable Chinese font is found, the font lacks a character
-        of a letter, or a text does not fit its place on the page. Output written so far is
-        incomplete: write to a temporary file and rename it on success.
+        If there are no letters, the font lacks a character of a letter, or a text does not
+        fit its place on the page. Output written so far is incomplete: write to a temporary
+        file and rename it on success.
+    FontError
+        If no usable Chinese font is found (:func:`awards.pdffonts.find_cjk_font`).
     CodeTypo
         If a letter's code is malformed.
     """
     if not return_address.strip():
         raise LetterError("a return address for paper questionnaires is required")
-    body = _register(*find_cjk_font())
-    style = _Style(body, _mono_font(), campaign_name_en, campaign_name_zh,
+    body = cjk_font()
+    style = _Style(body, mono_font(), campaign_name_en, campaign_name_zh,
                    vote_url_base.rstrip("/"), return_address, vote_by,
                    _sender_lines(return_address, body))
     _check_glyphs("campaign texts", _constant_texts(style), body)

@@ -27,6 +27,7 @@ TITLES = {
     405: _l("This action is not allowed here"),
     409: _l("This change is not possible now"),
     413: _l("The file is too large"),
+    415: _l("This type of file is not accepted"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong on our side"),
 }
@@ -38,6 +39,7 @@ DETAILS = {
     405: _l("Please go back and try again."),
     409: _l("Please go back and try again."),
     413: _l("Please choose a smaller file."),
+    415: _l("Please choose a PDF, PNG or JPEG file."),
     429: _l("Please wait a moment before trying again."),
     500: _l("The error has been recorded. Please try again later."),
 }

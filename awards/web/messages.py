@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
-from flask_babel import ngettext
+from flask_babel import get_locale, lazy_pgettext, ngettext
 
 from awards.exceptions import AwardsError
 from awards.labels import label
+from awards.web.judging_messages import JUDGING_MESSAGES
 
 MESSAGES = {
     # lifecycle moves (awards.phases)
@@ -81,6 +81,88 @@ MESSAGES = {
     "publication.not_published": _l("'%(slug)s' is not published yet: publish it first (a "
                                     "correction needs a published result to correct)"),
     "publication.reason_needed": _l("give the reason for the corrected version"),
+    # the preliminary assignment of judges (awards.judging)
+    "assignment.wrong_phase": _l("the preliminary assignment is made in 'Entries closed' or "
+                                 "'Adjudication'; '%(slug)s' is in '%(state)s'"),
+    "assignment.no_departments": _l("there are no departments to assign"),
+    "assignment.no_judges": _l("there are no judges on the panel: no department can be "
+                               "covered"),
+    "assignment.bad_pin": _l("pinned pairs cannot be assigned (unknown, conflicted or "
+                             "forbidden): %(pairs)s"),
+    "assignment.too_few_judges": _l("fewer than %(minimum)s judges without a conflict or "
+                                    "forbid for %(departments)s: each department needs at "
+                                    "least %(minimum)s"),
+    "assignment.too_many_pins": _l("too many pinned pairs for departments %(departments)s "
+                                   "and judges %(judges)s"),
+    "assignment.too_many_judges": _l("%(total)s assignments cannot connect every department "
+                                     "and judge: use at most %(usable)s judges"),
+    "assignment.judge_blocked": _l("each judge needs at least %(lower)s departments but "
+                                   "conflicts and forbids leave fewer for %(judges)s"),
+    "assignment.split": _l("conflicts and forbids split the panel: no allowed pair links "
+                           "departments %(departments)s and judges %(judges)s to the others"),
+    "assignment.infeasible": _l("no assignment meets every rule; these cannot be covered: "
+                                "departments %(departments)s; judges %(judges)s"),
+    "assignment.unsolved": _l("the assignment solver stopped without an answer; nothing was "
+                              "assigned"),
+    "assignment.final_uncovered": _l("every judge has a conflict with finalist "
+                                     "%(departments)s: nobody can score it in the final "
+                                     "round"),
+    "assignment.unknown_pair": _l("no such judge or eligible department: %(pairs)s"),
+    "assignment.scored_forbidden": _l("%(pairs)s: already has a scorecard; a scored pair "
+                                      "cannot be forbidden"),
+    # entry attachments (awards.entries.attachments)
+    "attachment.empty": _l("the file is empty"),
+    "attachment.too_large": _l("the file is %(size)s; the limit is %(limit)s"),
+    "attachment.type": _l("only PDF, PNG and JPEG files are accepted, judged by their "
+                          "content (not their name); this file is not one of them"),
+    "attachment.too_many_pixels": _l("the image has too many pixels (at most %(limit)s "
+                                     "million are accepted); reduce its size and upload it "
+                                     "again"),
+    "attachment.unreadable": _l("the file could not be read as %(kind)s; it may be damaged. "
+                                "Save or export it again and upload the new copy"),
+    "attachment.encrypted": _l("the PDF is encrypted or protected by a password; upload a "
+                               "copy without protection"),
+    "attachment.active_content": _l("the PDF contains active content (%(keys)s), which is "
+                                    "not accepted: scripts, automatic actions, launched "
+                                    "programs, embedded files, rich media or XFA forms. "
+                                    "Print or export it to a new PDF and upload that copy"),
+    "attachment.timeout": _l("the PDF could not be checked within %(seconds)s seconds; it "
+                             "may be damaged or too complex. Export it to a new PDF and "
+                             "upload that copy"),
+    "attachment.too_complex": _l("the PDF needs too much memory to check; it may be damaged "
+                                 "or too complex. Export it to a new PDF and upload that "
+                                 "copy"),
+    "attachment.not_found": _l("no such attachment"),
+    # entries (SPEC 5.1)
+    "entry.closed": _l("the deadline for entries has passed: the entry can no longer change"),
+    "entry.submitted": _l("the entry has been submitted; it can no longer change"),
+    "entry.stale": _l("someone else saved this entry meanwhile (by %(by)s); nothing of yours "
+                      "was saved yet. Compare both texts below and choose what to keep."),
+    "entry.gone": _l("the entry no longer exists; reload the page"),
+    "entry.incomplete": _l("the entry is not complete yet; nothing was submitted"),
+    "entry.control_character": _l("%(field)s contains a character that is not allowed "
+                                  "(%(char)s); nothing was saved"),
+    "entry.too_long": _l("%(field)s is too long: %(length)s characters, at most %(limit)s; "
+                         "nothing was saved"),
+    "entry.too_many_pledges": _l("at most %(limit)s pledge rows; nothing was saved"),
+    "entry.reason_needed": _l("give the reason"),
+    "entry.reason_too_long": _l("the reason is too long: %(length)s characters, at most "
+                                "%(limit)s"),
+    "entry.reason_control": _l("the reason contains a character that is not allowed"),
+    "entry.not_submitted": _l("%(department)s has no submitted entry"),
+    "entry.no_entry": _l("%(department)s has no entry"),
+    "entry.return_phase": _l("entries can be returned for amendment only while entries are "
+                             "open or just closed"),
+    "frozen.eligibility": _l("voting has opened: the eligibility of %(department)s is "
+                             "frozen"),
+    "entry.eligibility_phase": _l("eligibility is set once entries have closed; "
+                                  "'%(slug)s' is in '%(state)s'"),
+    "entry.eligibility_value": _l("choose eligible or ineligible"),
+    "entry.extension_phase": _l("a deadline can be extended only while entries are open "
+                                "or just closed"),
+    "entry.extension_past": _l("the new deadline must be in the future"),
+    "entry.grace_range": _l("the grace period must be 0 to %(limit)s minutes"),
+    "entry.deadline_phase": _l("the entry deadline can change only before entries close"),
     # the default code of each kind of domain error: in English the service's sentence as
     # it is, in Chinese that sentence under a translated heading
     "lifecycle.refused": lazy_pgettext("lifecycle.refused", "%(detail)s"),
@@ -116,6 +198,25 @@ MESSAGES = {
                                      "(%(finalists)s finalists + 1); '%(slug)s' has "
                                      "%(count)s"),
 }
+MESSAGES |= JUDGING_MESSAGES
+
+# What a submission lacks (awards.entries.services.missing_parts).
+MISSING = {
+    "missing.title": _l("Title"),
+    "missing.summary": _l("Summary"),
+    "missing.pledge": _l("At least one performance pledge (service, target and achieved)"),
+    "missing.contact_name": _l("Contact name"),
+    "missing.contact_email": _l("Contact e-mail"),
+    "missing.contact_phone": _l("Contact phone"),
+}
+FIELDS = {
+    "title": _l("Title"),
+    "summary": _l("Summary"),
+    "contact_name": _l("Contact name"),
+    "contact_email": _l("Contact e-mail"),
+    "contact_phone": _l("Contact phone"),
+}
+PLEDGE_PARTS = {"service": _l("service"), "target": _l("target"), "achieved": _l("achieved")}
 
 # Words that services pass as parameters, shown in the reader's language.
 WORDS = {
@@ -152,10 +253,37 @@ def file_errors(count: int, what: str) -> str:
 
 def shown_params(params: dict[str, Any]) -> dict[str, Any]:
     shown = {}
+    chinese = str(get_locale() or "en").startswith("zh")
     for name, value in params.items():
+        if chinese and f"{name}_zh" in params:  # a bilingual name (a criterion's)
+            value = params[f"{name}_zh"]
         if name in STATE_PARAMS and isinstance(value, str):
             value = label(value)
+        elif name == "field" and isinstance(value, str):
+            value = field_label(value)
         elif name == "what" and value in WORDS:
             value = str(WORDS[value])
         shown[name] = value
     return shown
+
+
+def field_label(name: str) -> str:
+    """A form field of the entry page named for a person (``pledge-2-target`` → "Pledge
+    row 3, target")."""
+    if name in FIELDS:
+        return str(FIELDS[name])
+    if name.startswith("section-"):
+        return str(_l("Narrative for %(criterion)s", criterion=name[len("section-"):]))
+    parts = name.split("-")
+    if len(parts) == 3 and parts[0] == "pledge" and parts[1].isdigit() and parts[2] in PLEDGE_PARTS:
+        return str(_l("Pledge row %(row)s, %(part)s", row=int(parts[1]) + 1,
+                      part=PLEDGE_PARTS[parts[2]]))
+    return name
+
+
+def missing_part(code: str, params: dict[str, Any], *, chinese: bool = False) -> str:
+    """One line of a 422 list: what a submission still lacks."""
+    if code == "missing.section":
+        name = params.get("name_zh") if chinese else params.get("name_en")
+        return str(_l("Narrative for %(criterion)s", criterion=name or params["criterion"]))
+    return str(MISSING.get(code, code))

@@ -178,6 +178,13 @@ def signed_in(client, organiser):
     return client
 
 
+def action_cell(code: str) -> str:
+    """How the log's table shows a named action: its name, then its code."""
+    from awards.labels import action_label
+
+    return f'<td>{action_label(code)}<br><code class="action-code">{code}</code></td>'
+
+
 def test_audit_log_needs_staff(published, client, make_user):
     response = client.get(f"/organiser/c/{SLUG}/audit")
     assert response.status_code in (302, 401)
@@ -194,13 +201,13 @@ def test_audit_log_shows_events_and_the_chain_check(published, signed_in):
     total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.chain == SLUG))
     assert f"Hash chain intact: {total} events" in html
-    assert "<td>published</td>" in html and "<td>sample_drawn</td>" in html
+    assert action_cell("published") in html and action_cell("sample_drawn") in html
     assert "Download the audit bundle" in html and "Publish a corrected version" in html
 
 
 def test_audit_log_filters_by_action_and_actor(published, signed_in):
     html = signed_in.get(f"/organiser/c/{SLUG}/audit?action=published").get_data(as_text=True)
-    assert "<td>published</td>" in html and "<td>sample_drawn</td>" not in html
+    assert action_cell("published") in html and action_cell("sample_drawn") not in html
     assert "1 event matches." in html
     html = signed_in.get(f"/organiser/c/{SLUG}/audit?actor=olivia").get_data(as_text=True)
     rows = html.split("<tbody>")[1].split("</tbody>")[0]
@@ -232,7 +239,7 @@ def test_audit_log_fragment_for_htmx(published, signed_in):
                              headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<html" not in html and "<td>published</td>" in html
+    assert "<html" not in html and action_cell("published") in html
     assert "HX-Request" in response.headers.get("Vary", "")
 
 
@@ -477,3 +484,104 @@ def test_which_event_data_is_withheld(action, data, disclosed, withheld):
     from awards.publication.disclosure import withholds_data
 
     assert withholds_data(action, data, disclosed) is withheld
+
+
+def test_audit_filter_names_actions_in_the_readers_language(published, signed_in):
+    """The action filter lists names, not codes, in English and in 中文; the value sent is
+    still the code, so filtering works the same in both languages."""
+    html = signed_in.get(f"/organiser/c/{SLUG}/audit").get_data(as_text=True)
+    assert '<option value="published">Results published</option>' in html
+    assert '<option value="sample_drawn">Sample drawn</option>' in html
+    assert ">published<" not in html.split('id="filter-action"')[1].split("</select>")[0]
+    zh = signed_in.get(f"/organiser/c/{SLUG}/audit?action=published",
+                       headers={"Accept-Language": "zh-HK"}).get_data(as_text=True)
+    assert '<option value="published" selected>已公布結果</option>' in zh
+    assert '<option value="sample_drawn">已抽出樣本</option>' in zh
+    assert "<td>已公布結果<br>" in zh
+
+
+def test_every_recorded_action_has_a_name_in_both_languages(app):
+    """Every action a service records (found in the source) is named, and translated."""
+    import re
+
+    from babel.messages.pofile import read_po
+    from awards.labels import AUDIT_ACTIONS
+
+    from ..conftest import ROOT
+
+    source = "\n".join(p.read_text(encoding="utf-8")
+                       for p in (ROOT / "awards").rglob("*.py"))
+    recorded = set(re.findall(r'\brecord\(\s*"([a-z_]+)"', source))
+    recorded |= set(re.findall(r'_ACTION = "([a-z_]+)"', source))
+    assert recorded and recorded - set(AUDIT_ACTIONS) == set()
+    catalogue = ROOT / "awards/translations/zh_Hant_HK/LC_MESSAGES/messages.po"
+    with catalogue.open("rb") as f:
+        translated = {m.id: m.string for m in read_po(f) if m.id and m.string}
+    for code, name in AUDIT_ACTIONS.items():
+        assert translated.get(name._args[0]), f"{code}: {name._args[0]!r} has no 中文"
+
+
+def test_audit_log_filters_by_day(published, signed_in):
+    day = db.session.scalar(select(AuditEvent.at).where(AuditEvent.chain == SLUG))[:10]
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.chain == SLUG))
+    html = signed_in.get(f"/organiser/c/{SLUG}/audit?from={day}&to={day}").get_data(
+        as_text=True)
+    assert f"{total} events match." in html
+    html = signed_in.get(f"/organiser/c/{SLUG}/audit?from=2000-01-01&to=2000-12-31")\
+        .get_data(as_text=True)
+    assert "0 events match." in html
+    html = signed_in.get(f"/organiser/c/{SLUG}/audit?from=2999-01-01").get_data(as_text=True)
+    assert "0 events match." in html
+    assert 'name="from" value="2999-01-01"' in html
+
+
+@pytest.mark.parametrize("query, field, english, chinese", [
+    ("from=23/11/2026", "from", "Write the date as YYYY-MM-DD, for example 2026-11-23.",
+     "請以「年年年年-月月-日日」格式填寫日期，例如 2026-11-23。"),
+    ("from=2026-02-30", "from", "Write the date as YYYY-MM-DD, for example 2026-11-23.",
+     "請以「年年年年-月月-日日」格式填寫日期，例如 2026-11-23。"),
+    ("from=2026-12-01&to=2026-11-01", "to", "The last day comes before the first day.",
+     "結束日期早於開始日期。"),
+])
+def test_a_bad_day_is_explained_and_ignored(published, signed_in, query, field, english,
+                                            chinese):
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.chain == SLUG))
+    response = signed_in.get(f"/organiser/c/{SLUG}/audit?{query}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert english in html and f'id="filter-{field}-error"' in html
+    assert f"{total} events match." in html  # the bad day filters nothing
+    zh = signed_in.get(f"/organiser/c/{SLUG}/audit?{query}",
+                       headers={"Accept-Language": "zh-HK"}).get_data(as_text=True)
+    assert chinese in zh
+
+
+def test_audit_log_shows_the_staff_chain_on_request(published, signed_in):
+    from awards.models.audit import SYSTEM_CHAIN
+
+    staff = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.chain == SYSTEM_CHAIN))
+    html = signed_in.get(f"/organiser/c/{SLUG}/audit?chain={SYSTEM_CHAIN}").get_data(
+        as_text=True)
+    assert f"Hash chain intact: {staff} events" in html
+    assert action_cell("staff_signed_in") in html and action_cell("published") not in html
+    # any other chain name shows the campaign's own chain, never another campaign's
+    html = signed_in.get(f"/organiser/c/{SLUG}/audit?chain=another-campaign").get_data(
+        as_text=True)
+    assert action_cell("published") in html
+
+
+def test_page_links_keep_every_filter_and_work_without_javascript(published, signed_in):
+    for number in range(120):
+        record("note_added", SLUG, {"n": number}, chain=SLUG, actor="olivia")
+    db.session.commit()
+    day = db.session.scalar(select(AuditEvent.at).where(AuditEvent.chain == SLUG))[:10]
+    html = signed_in.get(f"/organiser/c/{SLUG}/audit?action=note_added&from={day}&page=2")\
+        .get_data(as_text=True)
+    assert "Page 2 of 3" in html and html.count("<td>note_added</td>") == 50
+    for page in (1, 3):
+        assert (f"/organiser/c/{SLUG}/audit?page={page}&amp;action=note_added&amp;from={day}"
+                in html)
+    assert 'rel="prev"' in html and 'rel="next"' in html

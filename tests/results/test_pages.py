@@ -78,7 +78,9 @@ def test_organiser_page_shows_every_part(signed_in, computed, headers):
                  "Sensitivity of the finalists", "Final round and awards", "Grand Award",
                  "Department B", "Compute results again", "export.xlsx", "export.pdf"):
         assert text in html, text
-    assert html.count('role="img"') == 3 and html.count("<desc") == 3
+    # three charts, each wide (tablets, desktops) and narrow (phones)
+    assert html.count('role="img"') == 6 and html.count("<desc") == 6
+    assert html.count("chart-svg chart-wide") == html.count("chart-svg chart-narrow") == 3
     assert "j1" not in re.sub(r"<[^>]+>", "", html).split()  # usernames stay private
 
 

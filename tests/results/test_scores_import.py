@@ -133,8 +133,11 @@ def test_partial_scorecard_stays_draft_until_complete(example):
     assert card.status == "draft"
     report = import_scores(example, HEADER + "preliminary,j2,A,courtesy,8\n")
     assert report.scorecards_updated == 1 and report.scorecards_submitted == 1
-    assert card.status == "submitted" and card.version == 1
-    assert count(ScorecardRevision) == 0 and count(Assignment) == 1
+    assert card.status == "submitted" and card.version == 2
+    revisions = db.session.scalars(select(ScorecardRevision).order_by(ScorecardRevision.id))
+    assert [(r.version, r.status, json.loads(r.values_json)) for r in revisions] == [
+        (1, "draft", {"overall": 70}), (2, "submitted", {"courtesy": 8, "overall": 70})]
+    assert count(Assignment) == 1
 
 
 def test_correcting_a_submitted_scorecard_keeps_its_history(example):
@@ -145,11 +148,13 @@ def test_correcting_a_submitted_scorecard_keeps_its_history(example):
                            "preliminary,j1,B,overall,87\n")
     assert report.corrections == 1 and report.scorecards_updated == 1
     assert report.scorecards_unchanged == 1 and report.assignments_created == 0
-    revision = db.session.scalar(select(ScorecardRevision))
-    assert json.loads(revision.values_json) == {"overall": 79}
-    assert revision.version == 1 and revision.reason == REVISION_REASON
-    assert revision.reopened_by == "system"
-    assert revision.submitted_at is not None
+    revisions = db.session.scalars(select(ScorecardRevision).where(
+        ScorecardRevision.scorecard_id == card.id).order_by(ScorecardRevision.id)).all()
+    # Every version stays readable: the imported 79, then the correction to 80.
+    assert [(r.version, json.loads(r.values_json)) for r in revisions] == [
+        (1, {"overall": 79}), (2, {"overall": 80})]
+    assert {r.reason for r in revisions} == {REVISION_REASON}
+    assert {(r.actor, r.device, r.action) for r in revisions} == {("system", "paper", "import")}
     assert first_submitted is not None
     db.session.refresh(card)
     assert card.version == 2 and card.status == "submitted"

@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from awards import pdffonts
+from awards.pdffonts import FontError, find_cjk_font
 from awards.voting import letters as letters_module
 from awards.voting.codes import CodeTypo, check_symbol, format_code, generate_code
 from awards.voting.letters import (
     Letter,
     LetterError,
-    find_cjk_font,
     vote_url,
     write_letters_csv,
     write_letters_pdf,
@@ -213,7 +214,7 @@ mixed_text = st.lists(
 def test_wrapped_lines_fit_keep_every_character_and_respect_punctuation(
     text: str, width: float,
 ) -> None:
-    font = letters_module._register(*find_cjk_font())
+    font = pdffonts.cjk_font()
     lines = letters_module._wrap(text, font, 9.2, width)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
     for line in lines:
@@ -285,12 +286,12 @@ def test_an_unusable_font_in_the_environment_is_an_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("AWARDS_CJK_FONT", str(tmp_path / "missing.ttf"))
-    with pytest.raises(LetterError, match="cannot use font .*missing.ttf"):
+    with pytest.raises(FontError, match="cannot use font .*missing.ttf"):
         find_cjk_font()
 
 
 def test_no_font_at_all_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWARDS_CJK_FONT", raising=False)
-    monkeypatch.setattr(letters_module, "CJK_FONT_CANDIDATES", ())
-    with pytest.raises(LetterError, match="Install the Debian package fonts-wqy-microhei"):
+    monkeypatch.setattr(pdffonts, "CJK_FONT_CANDIDATES", ())
+    with pytest.raises(FontError, match="Install the Debian package fonts-wqy-microhei"):
         find_cjk_font()

@@ -25,8 +25,8 @@
     var max = parseInt(form.getAttribute("data-max"), 10);
     var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=choice]"));
     var counter = form.querySelector(".counter");
-    var filterField = form.querySelector(".filter-field");
-    var filter = form.querySelector("#filter");
+    var filterField = document.querySelector(".filter-field");
+    var filter = document.getElementById("filter");
     var noMatch = form.querySelector(".no-match");
 
     function update() {
@@ -51,6 +51,11 @@
     update();
 
     filterField.hidden = false;
+    // The box is outside the ballot form, so Enter cannot submit the ballot; it is also
+    // stopped here, in case a browser or a later template puts the box back in the form.
+    filter.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") event.preventDefault();
+    });
     filter.addEventListener("input", function () {
       var q = filter.value.trim().toLowerCase();
       var shown = 0;
@@ -70,6 +75,43 @@
     });
   }
 
+  // A table wider than its box: say so above it (the CSS shadow is easy to miss), and let
+  // the keyboard scroll it (a focusable region named after the table's caption).
+  function markScrollingTables() {
+    var hint = document.body.getAttribute("data-scroll-hint");
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      var note = box.previousElementSibling;
+      var hasNote = note && note.classList.contains("scroll-hint");
+      box.classList.toggle("scrolls", scrolls);
+      if (scrolls && !hasNote && hint) {
+        note = document.createElement("p");
+        note.className = "scroll-hint";
+        note.setAttribute("aria-hidden", "true");
+        note.textContent = hint;
+        box.parentNode.insertBefore(note, box);
+      } else if (!scrolls && hasNote) {
+        note.remove();
+      }
+      if (scrolls) {
+        var caption = box.querySelector("caption");
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", (caption ? caption.textContent.trim() + " — " : "") + hint);
+      } else if (box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(markScrollingTables, 150);
+  });
+  document.addEventListener("toggle", markScrollingTables, true);  // tables inside <details>
+
   document.addEventListener("htmx:responseError", function (event) {
     var target = event.detail.target;
     if (target && event.detail.xhr && event.detail.xhr.responseText) {
@@ -81,6 +123,7 @@
     prefillCode();
     enhanceBallot();
     enhancePrint();
+    markScrollingTables();
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
@@ -90,10 +133,13 @@
   document.addEventListener("htmx:afterSettle", init);
 
   // A boosted form swaps the page in place: nothing tells a screen reader that a new page
-  // came. Move the focus to <main> (tabindex=-1) unless it is already inside it (htmx keeps
-  // it on a field with the same id, e.g. the code field with its error).
+  // came. Move the focus to the new step's heading (an h1 with tabindex=-1), or to <main>,
+  // unless it is already inside <main> (htmx keeps it on a field with the same id, e.g.
+  // the code field with its error).
   document.addEventListener("htmx:afterSettle", function (event) {
     var main = document.getElementById("main");
-    if (event.detail.boosted && main && !main.contains(document.activeElement)) main.focus();
+    if (!event.detail.boosted || !main || main.contains(document.activeElement)) return;
+    var heading = main.querySelector("h1[tabindex='-1'], h2[tabindex='-1']");
+    (heading || main).focus();
   });
 })();

@@ -4,8 +4,9 @@
   public key, how to verify offline and a receipt check.
 * ``/verify/<slug>/bundle.zip`` (public, after publication only): the signed audit bundle,
   served from the on-disk cache; the download writes nothing.
-* ``/organiser/c/<slug>/audit`` (organisers, auditors): the audit log, filterable by action
-  and actor, paginated, with the hash-chain check. One route serves the page and, for htmx,
+* ``/organiser/c/<slug>/audit`` (organisers, auditors): the audit log (the campaign's chain,
+  or the staff accounts' chain), filterable by action, actor and days, paginated (50 a
+  page, links that work without JavaScript), with the hash-chain check. One route serves the page and, for htmx,
   the log fragment. Auditors do not read the data of results events about a version that
   is not published yet (SPEC 9: results hidden before publication).
 * ``/organiser/c/<slug>/audit/bundle.zip`` (organisers, auditors; POST with CSRF): the
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import numpy
@@ -40,6 +42,8 @@ from awards.audit import verify as verify_module
 from awards.audit.log import log_page
 from awards.exceptions import AwardsError
 from awards.extensions import db
+from awards.labels import action_label
+from awards.models.audit import SYSTEM_CHAIN
 from awards.publication.bundle import cached_bundle, record_export
 from awards.publication.disclosure import withheld_seqs
 from awards.publication.publish import publish, publishable_version, republish
@@ -112,23 +116,54 @@ def public_bundle(slug: str):
     return _bundle_response(cached_bundle(published_campaign_or_404(slug)))
 
 
+@bp.app_template_filter("action_label")
+def _action_label(code: str) -> str:
+    return action_label(code)
+
+
+def _day(name: str, errors: dict[str, str]) -> date | None:
+    """The ``YYYY-MM-DD`` query argument ``name``, or None (an error noted when unreadable)."""
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[name] = _("Write the date as YYYY-MM-DD, for example 2026-11-23.")
+        return None
+
+
 @bp.route("/organiser/c/<slug>/audit")
 @roles("organiser", "auditor")
 def audit_log(slug: str):
-    """The campaign's audit log: ``?action=…&actor=…&page=N``, newest first."""
+    """The audit log: ``?action=…&actor=…&from=YYYY-MM-DD&to=YYYY-MM-DD&chain=…&page=N``,
+    newest first. ``chain`` is the campaign's (default) or the staff accounts' chain."""
 
     campaign = campaign_or_404(slug)
     action = request.args.get("action", "").strip()
     actor = request.args.get("actor", "").strip()
-    listing = log_page(campaign.slug, action=action, actor=actor,
-                       page=request.args.get("page", 1, type=int) or 1)
+    chain = request.args.get("chain", "").strip()
+    if chain != SYSTEM_CHAIN:
+        chain = ""
+    errors: dict[str, str] = {}
+    since, until = _day("from", errors), _day("to", errors)
+    if since and until and since > until:
+        errors["to"] = _("The last day comes before the first day.")
+        since = until = None
+    listing = log_page(chain or campaign.slug, action=action, actor=actor, since=since,
+                       until=until, page=request.args.get("page", 1, type=int) or 1)
+    filters = {**({"chain": chain} if chain else {}), **listing.filters}
     context = {
         "campaign": campaign, "events": listing.events, "action": action, "actor": actor,
         "page": listing.page, "pages": listing.pages, "total": listing.total,
-        "actions": listing.actions, "actors": listing.actors, "chain": listing.chain,
+        "actions": sorted(listing.actions, key=lambda a: action_label(a).lower()),
+        "actors": listing.actors, "chain": listing.chain, "chain_name": chain,
+        "system_chain": SYSTEM_CHAIN, "errors": errors,
+        "since": request.args.get("from", "").strip(),
+        "until": request.args.get("to", "").strip(),
         "withheld": withheld_seqs(listing.events, campaign,
                                   sees_everything=current_user.role == "organiser"),
-        "filters": listing.filters,
+        "filters": filters,
     }
     if wants_fragment():
         return render_template("audit/_log.html", **context)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import time
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from awards.extensions import db, limiter
 from awards.models import Campaign
+from awards.strokes import stroke_key
 from awards.voting import abuse
 from awards.voting.ballots import (
     BadChoices,
@@ -55,9 +57,12 @@ def _campaign_for(data: dict) -> Campaign | None:
 
 
 def _sorted_departments(campaign: Campaign):
-    """In English alphabetical order, in both languages: code-point order of Chinese names
-    means nothing to readers, and one order lets a family compare notes."""
-    return sorted(eligible_departments(campaign), key=lambda d: d.name_en.lower())
+    """English names in alphabetical order; Chinese names in stroke order, as Hong Kong
+    lists them (a Chinese reader looks for a name by its first character's strokes)."""
+    departments = eligible_departments(campaign)
+    if get_locale().language == "zh":
+        return sorted(departments, key=lambda d: (stroke_key(d.name_zh), d.code))
+    return sorted(departments, key=lambda d: (d.name_en.lower(), d.code))
 
 
 @bp.route("/vote", methods=["GET", "POST"])
