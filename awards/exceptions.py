@@ -104,6 +104,7 @@ class EntryConflict(AwardsError):
     draft. ``current`` holds the server's texts (a plain dict) so the page can show both."""
 
     status = 409
+    code = "entry.conflict"
 
     def __init__(self, message: str, *, current: dict[str, Any] | None = None,
                  code: str | None = None, **params: Any) -> None:
@@ -115,6 +116,7 @@ class EntryIncomplete(AwardsError):
     """A submit with parts missing; ``missing`` lists them as ``(code, params)``."""
 
     status = 422
+    code = "entry.incomplete"
 
     def __init__(self, message: str, missing: list[tuple[str, dict[str, Any]]], *,
                  code: str | None = None, **params: Any) -> None:

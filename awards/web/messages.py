@@ -194,6 +194,9 @@ MESSAGES = {
                           "audit log before a seed is recorded"),
     "sample.size": _l("the sample size must be at least 1"),
     "sample.invalid": lazy_pgettext("sample.invalid", "%(detail)s"),
+    "pdf.no_font": lazy_pgettext("pdf.no_font", "%(detail)s"),
+    "entry.conflict": lazy_pgettext("entry.conflict", "%(detail)s"),
+    "round.refused": lazy_pgettext("round.refused", "%(detail)s"),
     "voting.too_few_departments": _l("voting needs at least %(needed)s competing departments "
                                      "(%(finalists)s finalists + 1); '%(slug)s' has "
                                      "%(count)s"),
