@@ -67,3 +67,18 @@ def test_changes_name_the_section_item_and_key(app):
         ("departments", "D", "name_en", "Department D", "Dept D", "changed")]
     events = db.session.scalar(select(func.count()).select_from(AuditEvent))
     assert events == 2  # the campaign and its judge's conflict: a preview writes nothing
+
+
+def test_entries_settings_and_band_anchors_go_round_too(app):
+    text = MINIMAL_CONFIG.replace(
+        "finalists = 3", "finalists = 3\nentries_close_at = 2026-11-30T10:00:00Z\n"
+        "grace_minutes = 15").replace(
+        "weight = 0.4\nmax = 10", 'weight = 0.4\nmax = 10\nanchors_en = ["0-3 rarely met", '
+        '"4-10 met"]\nanchors_zh = ["0-3 甚少達標", "4-10 達標"]')
+    original = parse_config(text)
+    campaign, _created, _notes = load_campaign_config(original)
+    dumped = dump_config(campaign)
+    assert "grace_minutes = 15" in dumped
+    assert 'anchors_zh = ["0-3 甚少達標", "4-10 達標"]' in dumped
+    assert parse_config(dumped) == campaign_spec(campaign)
+    assert config_changes(original, parse_config(dumped)) == []
