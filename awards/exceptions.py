@@ -44,13 +44,22 @@ class AwardsError(Exception):
 
 
 class ConfigLoadError(AwardsError):
-    """A campaign config file is invalid; nothing was written."""
+    """A campaign config file is invalid; nothing was written. ``problems`` lists each
+    problem found (English, one line each); the message joins them."""
+
+    code = "config.invalid"
+
+    def __init__(self, message: str, *, problems: list[str] | None = None,
+                 code: str | None = None, **params: Any) -> None:
+        super().__init__(message, code=code, detail=message, **params)
+        self.problems = problems if problems is not None else [message]
 
 
 class LifecycleError(AwardsError):
-    """A phase move that skips a state or goes backwards."""
+    """A step that cannot be done in the campaign's present state."""
 
     status = 409
+    code = "lifecycle.refused"
 
 
 class FrozenError(AwardsError):
@@ -58,6 +67,7 @@ class FrozenError(AwardsError):
     in the audit log after the use case's transaction is rolled back."""
 
     status = 409
+    code = "frozen.refused"
 
     def __init__(self, message: str, *, code: str | None = None,
                  refused: RefusedChange | None = None, **params: Any) -> None:
@@ -67,10 +77,13 @@ class FrozenError(AwardsError):
 
 class NotFound(AwardsError):
     status = 404
+    code = "not_found"
 
 
 class InvalidInput(AwardsError):
     """Bad input with one or more messages, e.g. ``[(line, message), ...]`` for files."""
+
+    code = "input.invalid"
 
     def __init__(self, message: str, errors: list[tuple[int, str]] | None = None, *,
                  code: str | None = None, **params: Any) -> None:
@@ -91,6 +104,7 @@ class EntryConflict(AwardsError):
     draft. ``current`` holds the server's texts (a plain dict) so the page can show both."""
 
     status = 409
+    code = "entry.conflict"
 
     def __init__(self, message: str, *, current: dict[str, Any] | None = None,
                  code: str | None = None, **params: Any) -> None:
@@ -102,6 +116,7 @@ class EntryIncomplete(AwardsError):
     """A submit with parts missing; ``missing`` lists them as ``(code, params)``."""
 
     status = 422
+    code = "entry.incomplete"
 
     def __init__(self, message: str, missing: list[tuple[str, dict[str, Any]]], *,
                  code: str | None = None, **params: Any) -> None:

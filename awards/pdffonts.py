@@ -43,6 +43,8 @@ MONO_FALLBACK = "Courier-Bold"  # one of the 14 standard PDF fonts
 class FontError(AwardsError):
     """No usable font: the message says what to install or which variable to set."""
 
+    code = "pdf.no_font"
+
 
 def font_spec(value: str) -> tuple[str, int]:
     """``"path"`` or ``"path#index"`` (index of the face inside a .ttc)."""

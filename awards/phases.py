@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from awards.audit.service import current_actor, record
-from awards.campaigns.eligibility import eligible_departments
+from awards.campaigns.readiness import voting_open_refusals
 from awards.campaigns.services import as_utc, next_state, voting_window_is_open
 from awards.exceptions import LifecycleError
 from awards.judging.rounds import ensure_round_closed
@@ -72,19 +72,13 @@ def open_voting(campaign: Campaign) -> Campaign:
     Raises
     ------
     LifecycleError
-        Outside ``adjudication``, without issued codes, when already open, or with fewer
-        than ``finalists + 1`` competing departments.
+        The first of :func:`voting_open_refusals`: outside ``adjudication``, without
+        issued codes, when already open, or with fewer than ``finalists + 1`` competing
+        departments.
     """
-    if campaign.state != "adjudication":
-        raise LifecycleError(f"voting opens only in 'adjudication'; '{campaign.slug}' is in "
-                             f"'{campaign.state}'", code="voting.wrong_phase",
-                             slug=campaign.slug, state=campaign.state)
-    if not campaign.codes_commitment:
-        raise LifecycleError("issue the voting codes (flask awards codes issue) before "
-                             "opening the vote", code="voting.no_codes")
-    if voting_window_is_open(campaign):
-        raise LifecycleError("voting is already open", code="voting.already_open")
-    require_enough_competitors(campaign)
+    refusals = voting_open_refusals(campaign)
+    if refusals:
+        raise refusals[0]
     now = utcnow()
     campaign.voting_opens_at = now
     if campaign.voting_closes_at is not None and as_utc(campaign.voting_closes_at) <= now:
@@ -96,27 +90,6 @@ def open_voting(campaign: Campaign) -> Campaign:
             "codes_commitment": campaign.codes_commitment}, chain=campaign.slug)
     db.session.commit()
     return campaign
-
-
-def require_enough_competitors(campaign: Campaign) -> int:
-    """SPEC 5.1: voting needs at least ``finalists + 1`` competing departments (those with
-    an eligible entry, or all when entries are not required), so that a ballot is never
-    empty and the public vote can still separate the finalists. Returns the count.
-
-    Raises
-    ------
-    LifecycleError
-        Naming how many departments compete and how many are needed.
-    """
-    competing = len(eligible_departments(campaign))
-    needed = campaign.finalists + 1
-    if competing < needed:
-        raise LifecycleError(
-            f"voting needs at least {needed} competing departments ({campaign.finalists} "
-            f"finalists + 1); '{campaign.slug}' has {competing}",
-            code="voting.too_few_departments", count=competing, needed=needed,
-            finalists=campaign.finalists, slug=campaign.slug)
-    return competing
 
 
 def close_voting(campaign: Campaign) -> Campaign:

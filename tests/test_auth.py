@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from awards.audit.service import chain_events
@@ -58,11 +59,11 @@ def test_next_parameter_cannot_leave_the_site(client, organiser):
     assert response.headers["Location"].endswith("/organiser/")
 
 
-def test_invitation_is_one_time_and_expires(client, organiser, app):
+def test_invitation_is_one_time_and_expires(client, organiser, campaign, app):
     client.signin("olivia", PASSWORD)
     client.get("/organiser/people")
     response = client.post("/organiser/people", {"role": "coordinator", "name": "Cora",
-                                                 "department_code": "IMMD"})
+                                                 "department_code": "A"})
     html = response.get_data(as_text=True)
     link = html.split('<code class="copyable">')[1].split("</code>")[0]
     path = link.split("localhost", 1)[-1]
@@ -70,11 +71,12 @@ def test_invitation_is_one_time_and_expires(client, organiser, app):
     invited = client.__class__(app.test_client())
     page = invited.get(path)
     assert page.status_code == 200, (path, page.status_code)
+    assert "Department: Department A (A)" in page.get_data(as_text=True)
     response = invited.post(path, {"username": "cora", "password": "a long password 1",
                                    "confirm": "a long password 1"})
     assert response.status_code == 303, response.get_data(as_text=True)
     cora = db.session.scalar(select(User).where(User.username == "cora"))
-    assert cora.role == "coordinator" and cora.department_code == "IMMD"
+    assert cora.role == "coordinator" and cora.department_code == "A"
     again = client.__class__(app.test_client())
     assert again.get(path).status_code == 404
 
@@ -161,3 +163,48 @@ def test_an_invitation_is_used_once_even_when_accepted_twice_at_once(app):
         t.join(timeout=60)
     assert sorted(results) == ["NotFound", "ok"]
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_invitations_pick_a_department_or_a_judge_from_lists(client, organiser, campaign):
+    client.signin("olivia", PASSWORD)
+    page = client.get("/organiser/people").get_data(as_text=True)
+    assert '<option value="A">A — Department A · 甲部門</option>' in page
+    assert '<option value="j01">j01 — Judge One (csea-test)</option>' in page
+    for form, message in (
+            ({"role": "coordinator", "name": "Cora", "department_code": "ZZ"},
+             "Choose a department from the list."),
+            ({"role": "coordinator", "name": "Cora", "department_code": ""},
+             "A coordinator is invited for a department: choose it."),
+            ({"role": "judge", "name": "Jo", "username": "nobody"},
+             "Choose a judge from the list (judges only)."),
+            ({"role": "auditor", "name": "Al", "username": "j01"},
+             "Choose a judge from the list (judges only).")):
+        response = client.post("/organiser/people", form)
+        assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert db.session.scalar(select(Invitation)) is None
+    client.post("/language", {"lang": "zh_Hant_HK", "next": "/"})
+    client.get("/organiser/people")
+    response = client.post("/organiser/people", {"role": "coordinator", "name": "Cora",
+                                                 "department_code": "ZZ"})
+    assert "請從清單選擇部門。" in response.get_data(as_text=True)
+
+
+def test_the_service_refuses_unknown_departments_and_judges_too(campaign):
+    from awards.accounts.services import create_invitation
+    from awards.exceptions import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        create_invitation("coordinator", name="C", department_code="ZZ", actor="olivia")
+    assert refused.value.code == "invitation.unknown_department"
+    with pytest.raises(InvalidInput) as refused:
+        create_invitation("judge", name="J", username="nobody", actor="olivia")
+    assert refused.value.code == "invitation.unknown_judge"
+    assert db.session.scalar(select(Invitation)) is None
+
+
+def test_a_judges_acceptance_page_names_the_panel(client, campaign, app):
+    from awards.accounts.services import create_invitation
+
+    token = create_invitation("judge", name="Judge One", username="j01", actor="olivia")
+    html = client.get(f"/invite/{token}").get_data(as_text=True)
+    assert "Judging panel of: Customer Service Excellence Award (test)" in html

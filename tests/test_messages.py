@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import io
+import pkgutil
+import re
+from pathlib import Path
 
 from flask_babel import force_locale
 from sqlalchemy import select
+
+import awards
 
 from awards.audit.service import chain_events
 from awards.campaigns.config_file import parse_config
@@ -176,3 +183,72 @@ def test_the_household_vote_refusals_carry_codes_translated_in_one_place(app):
         with force_locale("zh_Hant_HK"):
             chinese_text = describe(exc)
         assert chinese_text != str(exc) and any("\u4e00" <= ch <= "\u9fff" for ch in chinese_text)
+
+
+# --- Every domain error and every code has its Chinese (one registry: MESSAGES) ---------
+
+SOURCE = Path(__file__).resolve().parent.parent / "awards"
+#: A code argument or class attribute written as a literal: ``code="voting.closed"``.
+CODE_LITERAL = re.compile(r'\bcode\s*=\s*"([a-z_]+(?:\.[a-z_]+)+)"')
+#: Codes that :func:`describe` words itself rather than from MESSAGES.
+WORDED_BY_DESCRIBE = {"file.errors"}
+
+
+def error_classes() -> set[type]:
+    """Every AwardsError subclass defined anywhere in the package (every module imported)."""
+    for module in pkgutil.walk_packages(awards.__path__, "awards."):
+        importlib.import_module(module.name)
+    found, todo = set(), [AwardsError]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub.__module__.startswith("awards.") and sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return found
+
+
+def code_required(cls: type) -> bool:
+    """Whether every instance names its own code: its constructor requires ``code``, or
+    takes none and passes its own (the class's default code is then never shown; the
+    codes written in the source are checked instead)."""
+    parameter = inspect.signature(cls.__init__).parameters.get("code")
+    return parameter is None or parameter.default is inspect.Parameter.empty
+
+
+def codes_in_the_source() -> dict[str, str]:
+    """Each code literal in awards/ with the first file that names it."""
+    codes: dict[str, str] = {}
+    for path in sorted(SOURCE.rglob("*.py")):
+        for code in CODE_LITERAL.findall(path.read_text(encoding="utf-8")):
+            codes.setdefault(code, str(path.relative_to(SOURCE.parent)))
+    return codes
+
+
+def test_every_domain_error_and_every_code_has_a_message(app):
+    classes = error_classes()
+    assert {"LifecycleError", "FrozenError", "InvalidInput", "NotFound", "ConfigLoadError",
+            "VotingClosed", "BundleError"} <= {c.__name__ for c in classes}
+    wanted = [(c.code, f"class {c.__module__}.{c.__qualname__}") for c in classes
+              if not code_required(c)]
+    wanted += list(codes_in_the_source().items())
+    assert len(wanted) > 40
+    missing = sorted(f"{code} ({where})" for code, where in wanted
+                     if code not in MESSAGES and code not in WORDED_BY_DESCRIBE)
+    assert not missing, ("codes without an entry in MESSAGES (awards/web/messages.py): "
+                         + "; ".join(missing))
+
+
+def test_every_domain_error_reads_in_chinese(app):
+    """A domain error raised without a code of its own still reads in Chinese: its class's
+    code puts the English detail under a translated heading."""
+    for cls in error_classes():
+        if cls.code in WORDED_BY_DESCRIBE or code_required(cls):
+            continue
+        with app.test_request_context(), force_locale("zh_Hant_HK"):
+            text = str(MESSAGES[cls.code])
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in text), (cls, text)
+    with app.test_request_context(), force_locale("zh_Hant_HK"):
+        assert describe(LifecycleError("the frame is missing")) == \
+            "此步驟現在不能進行：the frame is missing"
+    with app.test_request_context(), force_locale("en"):
+        assert describe(LifecycleError("the frame is missing")) == "the frame is missing"

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from awards.accounts import throttle
+from awards.accounts.invitation_targets import check_invitation_target
 from awards.accounts.sessions import revoke_staff_session, revoke_user_sessions
 from awards.audit.service import record
 from awards.campaigns.config_file import USERNAME
@@ -98,9 +99,11 @@ class SignInThrottled(AwardsError):
     """Too many failed sign-ins for this username: wait ``seconds`` before the next try."""
 
     status = 429
+    code = "signin.throttled"
 
     def __init__(self, seconds: int):
-        super().__init__(f"too many failed sign-ins: wait {seconds} seconds")
+        super().__init__(f"too many failed sign-ins: wait {seconds} seconds",
+                         seconds=seconds)
         self.seconds = seconds
 
 
@@ -182,7 +185,9 @@ def create_invitation(role: str, *, name: str = "", department_code: str | None 
     if role not in ("coordinator", "judge", "auditor", "organiser"):
         raise InvalidInput(f"unknown role '{role}'")
     if role == "coordinator" and not department_code:
-        raise InvalidInput("a coordinator invitation needs a department")
+        raise InvalidInput("a coordinator invitation needs a department",
+                           code="invitation.needs_department")
+    check_invitation_target(role, department_code, username)
     token = secrets.token_urlsafe(24)
     invitation = Invitation(token_hash=_token_hash(token), role=role, name=name,
                             department_code=department_code, username=username,

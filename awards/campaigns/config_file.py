@@ -190,7 +190,20 @@ def parse_config(text: str) -> CampaignSpec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigLoadError(f"not valid TOML: {exc}") from None
+        raise ConfigLoadError(f"not valid TOML: {exc}", code="config.not_toml") from None
+    return validate_config(data)
+
+
+def validate_config(data: dict[str, Any]) -> CampaignSpec:
+    """Validate the tables of a config (what TOML parses into: ``{"campaign": {...},
+    "departments": [{...}, ...], ...}``) into a :class:`CampaignSpec`. The file and the
+    organiser's set-up pages both come here, so each rule exists once.
+
+    Raises
+    ------
+    ConfigLoadError
+        With a one-line message naming every problem found.
+    """
     check = _Collector()
     unknown = set(data) - {"campaign", "awards", "districts", "departments", "categories",
                            "criteria", "judges"}
@@ -220,7 +233,8 @@ def parse_config(text: str) -> CampaignSpec:
     if places > spec.finalists:
         check.add(f"award places ({places}) exceed the number of finalists ({spec.finalists})")
     if check.errors:
-        raise ConfigLoadError("; ".join(check.errors))
+        raise ConfigLoadError("; ".join(check.errors), problems=check.errors,
+                              count=len(check.errors))
     return spec
 
 

@@ -34,22 +34,36 @@ FROZEN_SETTINGS = ("max_choices", "finalists", "public_weight", "judge_method",
                    "final_public_weight", "entries_required")
 
 
+# Items whose keys are frozen when voting opens: a department or district cannot come or
+# go, and neither can a criterion, nor its weight or scale; names stay editable.
+FROZEN_ITEMS = {
+    "departments": ("code",),
+    "districts": ("code", "households"),
+    "criteria": ("round", "code", "weight", "max"),
+}
+# The voting window moves only with 'voting open/close' once voting has opened.
+WINDOW = ("voting_opens_at", "voting_closes_at")
+
+
 def frozen_fingerprint(campaign: Campaign | None, spec: CampaignSpec) -> dict[str, tuple]:
     """The frozen parts of a campaign (or of a spec when ``campaign`` is None), comparable."""
-    if campaign is not None:
-        return {
-            "settings": tuple(getattr(campaign, k) for k in FROZEN_SETTINGS),
-            "departments": tuple(sorted(d.code for d in campaign.departments)),
-            "districts": tuple(sorted((d.code, d.households) for d in campaign.districts)),
-            "criteria": tuple(sorted((c.round, c.code, c.weight, c.max)
-                                     for c in campaign.criteria)),
-        }
-    return {
-        "settings": tuple(getattr(spec, k) for k in FROZEN_SETTINGS),
-        "departments": tuple(sorted(d.code for d in spec.departments)),
-        "districts": tuple(sorted((d.code, d.households) for d in spec.districts)),
-        "criteria": tuple(sorted((c.round, c.code, c.weight, c.max) for c in spec.criteria)),
-    }
+    source: Any = campaign if campaign is not None else spec
+    parts = {"settings": tuple(getattr(source, k) for k in FROZEN_SETTINGS)}
+    for section, keys in FROZEN_ITEMS.items():
+        parts[section] = tuple(sorted(tuple(getattr(item, k) for k in keys)
+                                      for item in getattr(source, section)))
+    return parts
+
+
+def frozen_parts_changed(campaign: Campaign, spec: CampaignSpec) -> list[str]:
+    """The frozen parts ``spec`` would change on a campaign whose voting has opened
+    (``settings``, ``departments``, …, and the window's settings); empty before."""
+    if not campaign.is_frozen:
+        return []
+    before, after = frozen_fingerprint(campaign, spec), frozen_fingerprint(None, spec)
+    changed = [k for k in before if before[k] != after[k]]
+    return changed + [k for k in WINDOW if getattr(spec, k) is not None
+                      and getattr(spec, k) != as_utc(getattr(campaign, k))]
 
 
 # Session.info keys: refused changes whose event is in the open transaction, and refused
@@ -130,21 +144,16 @@ def load_campaign_config(spec: CampaignSpec) -> tuple[Campaign, bool, list[str]]
         if campaign.state == "published":
             raise refuse(campaign, "config", f"campaign '{spec.slug}' is published; its "
                          "configuration can no longer change", code="frozen.config_published")
-        if campaign.is_frozen:
-            before, after = frozen_fingerprint(campaign, spec), frozen_fingerprint(None, spec)
-            changed = [k for k in before if before[k] != after[k]]
-            changed += [k for k in ("voting_opens_at", "voting_closes_at")
-                        if getattr(spec, k) is not None
-                        and getattr(spec, k) != as_utc(getattr(campaign, k))]
-            if changed:
-                raise refuse(campaign, "config", f"voting has opened: {', '.join(changed)} of "
-                             f"'{spec.slug}' are frozen (the window moves only with "
-                             "'flask awards voting open/close')", code="frozen.config_settings",
-                             parts=", ".join(changed))
+        changed = frozen_parts_changed(campaign, spec)
+        if changed:
+            raise refuse(campaign, "config", f"voting has opened: {', '.join(changed)} of "
+                         f"'{spec.slug}' are frozen (the window moves only with "
+                         "'flask awards voting open/close')", code="frozen.config_settings",
+                         parts=", ".join(changed))
     else:
         campaign = Campaign(slug=spec.slug)
         db.session.add(campaign)
-    window = () if campaign.is_frozen else ("voting_opens_at", "voting_closes_at")
+    window = () if campaign.is_frozen else WINDOW
     for key in ("name_en", "name_zh", *FROZEN_SETTINGS, "bootstrap", *window,
                 "entries_close_at", "grace_minutes"):
         setattr(campaign, key, getattr(spec, key))

@@ -46,3 +46,4 @@ class RoundRefused(AwardsError):
     not allow."""
 
     status = 409
+    code = "round.refused"

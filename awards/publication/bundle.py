@@ -93,6 +93,7 @@ class BundleError(AwardsError):
     """The bundle cannot be built (not published, or data changed after publication)."""
 
     status = 409
+    code = "bundle.refused"
 
 
 @dataclass(frozen=True)

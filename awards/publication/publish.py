@@ -12,7 +12,6 @@ happens, never later (e.g. when a bundle is downloaded).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from awards.audit.service import current_actor, record
@@ -24,7 +23,12 @@ from awards.models import AuditEvent, Campaign, ResultVersion
 from awards.models.base import utcnow
 from awards.publication.signing import ensure_campaign_key
 from awards.results.services import compute_results_version, load_scoring_data
-from awards.results.versions import check_results_current, current_published, latest_result
+from awards.results.versions import (
+    check_publishable,
+    current_published,
+    latest_result,
+    publishable_version,
+)
 
 PUBLISHED_ACTION = "published"
 
@@ -39,21 +43,6 @@ def record_publication(campaign: Campaign, version: ResultVersion, *,
         data["reason"] = reason
     return record(PUBLISHED_ACTION, campaign.slug, data, chain=campaign.slug,
                   actor=actor or current_actor())
-
-
-def check_publishable(campaign: Campaign, version: ResultVersion) -> None:
-    """Refuse to publish a version without the final round or computed from stale data.
-
-    Raises
-    ------
-    LifecycleError
-    """
-    if not json.loads(version.results_json).get("final"):
-        raise LifecycleError(f"results version {version.version} has no final-round result: "
-                             "compute the results again once every finalist's final-round "
-                             "scorecards are submitted", code="publication.no_final",
-                             version=version.version)
-    check_results_current(campaign, version)
 
 
 def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:
@@ -89,16 +78,7 @@ def publish(campaign: Campaign, actor: str | None = None) -> ResultVersion:
                      "a new version with a reason (flask awards publish SLUG --reason …)",
                      code="frozen.already_published",
                      version=version.version if version else "?")
-    if campaign.state != "final_judging":
-        raise LifecycleError(f"results are published from 'final_judging'; '{campaign.slug}' "
-                             f"is in '{campaign.state}'", code="publication.wrong_phase",
-                             slug=campaign.slug, state=campaign.state)
-    version = latest_result(campaign)
-    if version is None:
-        raise LifecycleError(f"'{campaign.slug}' has no computed results: compute them first "
-                             "(flask awards results SLUG)", code="publication.no_results",
-                             slug=campaign.slug)
-    check_publishable(campaign, version)
+    version = publishable_version(campaign)
     ensure_round_closed(campaign, "final", actor=actor)
     now = utcnow()
     version.published_at = now

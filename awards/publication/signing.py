@@ -39,6 +39,7 @@ class SigningKeyError(AwardsError):
     """The signing key is missing, cannot be decrypted, or the secret is not configured."""
 
     status = 500
+    code = "signing.key"
 
 
 def _wrapping_key(secret: str | None = None) -> bytes:

@@ -4,6 +4,8 @@ and 7: a re-computation is a new numbered version; only publication makes one pu
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from awards.exceptions import LifecycleError
@@ -73,3 +75,40 @@ def check_results_current(campaign: Campaign, version: ResultVersion) -> None:
             f"data (inputs digest {version.inputs_digest[:12]}…, now {digest[:12]}…): "
             "compute the results again before publishing", code="results.stale",
             version=version.version)
+
+
+def check_publishable(campaign: Campaign, version: ResultVersion) -> None:
+    """Refuse to publish a version without the final round or computed from stale data.
+
+    Raises
+    ------
+    LifecycleError
+    """
+    if not json.loads(version.results_json).get("final"):
+        raise LifecycleError(f"results version {version.version} has no final-round result: "
+                             "compute the results again once every finalist's final-round "
+                             "scorecards are submitted", code="publication.no_final",
+                             version=version.version)
+    check_results_current(campaign, version)
+
+
+def publishable_version(campaign: Campaign) -> ResultVersion:
+    """The version :func:`publish` would publish now (checks only, writes nothing: the
+    confirmation page shows it).
+
+    Raises
+    ------
+    LifecycleError
+        Wrong state, no result, no final round in the result, or stale results.
+    """
+    if campaign.state != "final_judging":
+        raise LifecycleError(f"results are published from 'final_judging'; '{campaign.slug}' "
+                             f"is in '{campaign.state}'", code="publication.wrong_phase",
+                             slug=campaign.slug, state=campaign.state)
+    version = latest_result(campaign)
+    if version is None:
+        raise LifecycleError(f"'{campaign.slug}' has no computed results: compute them first "
+                             "(flask awards results SLUG)", code="publication.no_results",
+                             slug=campaign.slug)
+    check_publishable(campaign, version)
+    return version

@@ -31,7 +31,7 @@ from awards.voting.pointers import (
     pointer_cipher,
     seal_pointer,
 )
-from awards.voting.sampling import SamplingError, draw_sample, validate_seed
+from awards.voting.sampling import SamplingError, allocate, draw_sample, validate_seed
 
 Progress = Callable[[int], None]
 BATCH = 20_000
@@ -201,6 +201,38 @@ def _keyed_frames(campaign: Campaign) -> dict[str, tuple[list[str], list[int]]]:
     return frames
 
 
+def _check_draw(campaign: Campaign, size: int, seed: str) -> None:
+    """The preconditions of a draw (SPEC section 3), shared by the draw and its preview."""
+    if not campaign.frame_digest or not _digest_is_recorded(campaign):
+        raise LifecycleError("import the household frame first: its digest must be in the "
+                             "audit log before a seed is recorded", code="sample.no_frame")
+    if campaign.sample_drawn_at is not None:
+        raise LifecycleError("the sample has already been drawn; it cannot be drawn again",
+                             code="sample.drawn")
+    if size < 1:
+        raise InvalidInput("the sample size must be at least 1", code="sample.size")
+    try:
+        validate_seed(seed)
+    except SamplingError as exc:
+        raise InvalidInput(str(exc), code="sample.invalid", detail=str(exc)) from None
+
+
+def preview_sample(campaign: Campaign, size: int, seed: str) -> dict[str, int]:
+    """The allocation a draw of ``size`` with ``seed`` would make (S1), without drawing or
+    recording anything: what the confirmation page shows.
+
+    Raises
+    ------
+    InvalidInput, LifecycleError
+        As :func:`draw_campaign_sample` would.
+    """
+    _check_draw(campaign, size, seed)
+    try:
+        return allocate(size, {d.code: d.frame_count for d in campaign.districts})
+    except SamplingError as exc:
+        raise InvalidInput(str(exc), code="sample.invalid", detail=str(exc)) from None
+
+
 def draw_campaign_sample(campaign: Campaign, size: int, seed: str) -> dict[str, int]:
     """Allocation S1 and selection S2 with the published seed (SPEC section 3).
 
@@ -217,20 +249,12 @@ def draw_campaign_sample(campaign: Campaign, size: int, seed: str) -> dict[str, 
         No frame, frame digest not in the audit log, or a sample already drawn.
     """
     lock_campaign(campaign)
-    if not campaign.frame_digest or not _digest_is_recorded(campaign):
-        raise LifecycleError("import the household frame first: its digest must be in the "
-                             "audit log before a seed is recorded")
-    if campaign.sample_drawn_at is not None:
-        raise LifecycleError("the sample has already been drawn; it cannot be drawn again",
-                             code="sample.drawn")
-    if size < 1:
-        raise InvalidInput("the sample size must be at least 1")
+    _check_draw(campaign, size, seed)
     try:
-        validate_seed(seed)
         keyed = _keyed_frames(campaign)
         sample = draw_sample(seed, {code: ids for code, (ids, _) in keyed.items()}, size)
     except SamplingError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidInput(str(exc), code="sample.invalid", detail=str(exc)) from None
     record("seed_recorded", campaign.slug,
            {"seed": seed, "frame_digest": campaign.frame_digest}, chain=campaign.slug)
     ids = _district_ids(campaign)
@@ -260,6 +284,16 @@ class IssuedLetter:
 Deliver = Callable[[list["IssuedLetter"]], None]
 
 
+def codes_issue_refusal(campaign: Campaign) -> LifecycleError | None:
+    """Why codes cannot be issued now (None: they can); checks only, writes nothing."""
+    if campaign.sample_drawn_at is None:
+        return LifecycleError("draw the sample before issuing codes", code="codes.no_sample")
+    if campaign.codes_commitment:
+        return LifecycleError("codes have already been issued; use 'codes reissue' for a "
+                              "lost letter", code="codes.issued")
+    return None
+
+
 def issue_codes(campaign: Campaign, deliver: Deliver,
                 progress: Progress | None = None) -> list[IssuedLetter]:
     """One code per sampled household, from ``secrets``; stored only as HMACs.
@@ -273,11 +307,9 @@ def issue_codes(campaign: Campaign, deliver: Deliver,
         Without a sample, or when codes were already issued.
     """
     lock_campaign(campaign)  # two clicks on "issue" must not issue two sets of codes
-    if campaign.sample_drawn_at is None:
-        raise LifecycleError("draw the sample before issuing codes", code="codes.no_sample")
-    if campaign.codes_commitment:
-        raise LifecycleError("codes have already been issued; use 'codes reissue' for a "
-                             "lost letter", code="codes.issued")
+    refusal = codes_issue_refusal(campaign)
+    if refusal is not None:
+        raise refusal
     key = pepper()
     cipher = pointer_cipher(configured_pointer_key(current_app.config))
     codes = {d.id: d.code for d in campaign.districts}

@@ -53,6 +53,8 @@ class LetterError(AwardsError):
     """Letters cannot be produced as asked (no usable font, a character the font lacks, an
     address too long for the envelope window); the message says what to change."""
 
+    code = "letters.refused"
+
 
 @dataclass(frozen=True)
 class Letter:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale, lazy_pgettext, ngettext
 
 from awards.exceptions import AwardsError
 from awards.labels import label
@@ -163,6 +163,40 @@ MESSAGES = {
     "entry.extension_past": _l("the new deadline must be in the future"),
     "entry.grace_range": _l("the grace period must be 0 to %(limit)s minutes"),
     "entry.deadline_phase": _l("the entry deadline can change only before entries close"),
+    # the default code of each kind of domain error: in English the service's sentence as
+    # it is, in Chinese that sentence under a translated heading
+    "lifecycle.refused": lazy_pgettext("lifecycle.refused", "%(detail)s"),
+    "frozen.refused": lazy_pgettext("frozen.refused", "%(detail)s"),
+    "not_found": lazy_pgettext("not_found", "%(detail)s"),
+    "input.invalid": lazy_pgettext("input.invalid", "%(detail)s"),
+    "config.invalid": lazy_pgettext("config.invalid", "%(detail)s"),
+    "bundle.refused": lazy_pgettext("bundle.refused", "%(detail)s"),
+    "letters.refused": lazy_pgettext("letters.refused", "%(detail)s"),
+    "signing.key": lazy_pgettext("signing.key", "%(detail)s"),
+    "signin.throttled": _l("too many failed sign-ins: wait %(seconds)s seconds"),
+    # campaign config files and the set-up pages (SPEC section 8)
+    "config.not_toml": lazy_pgettext("config.not_toml", "%(detail)s"),
+    "config.not_a_judge": _l("user '%(username)s' is a %(role)s, not a judge"),
+    "setup.no_section": _l("no list '%(section)s' in a campaign's set-up"),
+    "setup.no_item": _l("that item is no longer in the list; the list may have changed: "
+                        "reload the page"),
+    "setup.bad_line": _l("%(what)s: line %(line)s needs 'CODE | English name | 中文名'"),
+    "setup.slug_taken": _l("a campaign '%(slug)s' exists already; choose another slug"),
+    "setup.other_campaign": _l("this file is for campaign '%(other)s', not '%(slug)s'"),
+    "setup.changed_since": _l("the campaign changed after the preview; check the changes "
+                              "again"),
+    # invitations (SPEC section 8)
+    "invitation.needs_department": _l("a coordinator invitation needs a department"),
+    "invitation.unknown_department": _l("no department '%(department)s' in any campaign"),
+    "invitation.unknown_judge": _l("no judge '%(username)s' on any campaign's panel"),
+    # the sample and the vote
+    "sample.no_frame": _l("import the household frame first: its digest must be in the "
+                          "audit log before a seed is recorded"),
+    "sample.size": _l("the sample size must be at least 1"),
+    "sample.invalid": lazy_pgettext("sample.invalid", "%(detail)s"),
+    "pdf.no_font": lazy_pgettext("pdf.no_font", "%(detail)s"),
+    "entry.conflict": lazy_pgettext("entry.conflict", "%(detail)s"),
+    "round.refused": lazy_pgettext("round.refused", "%(detail)s"),
     "voting.too_few_departments": _l("voting needs at least %(needed)s competing departments "
                                      "(%(finalists)s finalists + 1); '%(slug)s' has "
                                      "%(count)s"),
@@ -215,7 +249,7 @@ def describe(exc: AwardsError) -> str:
         template = MESSAGES.get(exc.code)
         if template is None:
             return str(exc)
-        return str(template) % shown_params(exc.params)
+        return str(template) % {"detail": str(exc), **shown_params(exc.params)}
     except (KeyError, TypeError, ValueError):
         return str(exc)
 

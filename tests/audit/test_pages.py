@@ -286,7 +286,14 @@ def test_staff_bundle_download_is_a_form_and_a_get_writes_nothing(published, sig
 def test_organiser_publishes_from_the_page(final_judging_campaign, signed_in):
     html = signed_in.get(f"/organiser/c/{SLUG}/audit").get_data(as_text=True)
     assert "Publish results version 2" in html
-    response = signed_in.post(f"/organiser/c/{SLUG}/publish", {})
+    first = signed_in.post(f"/organiser/c/{SLUG}/publish", {})
+    assert first.status_code == 200  # the confirmation page: nothing is published yet
+    text = first.get_data(as_text=True)
+    assert "Results version 2 becomes the published result" in text
+    assert 'name="confirm" value="yes"' in text
+    db.session.refresh(final_judging_campaign.campaign)
+    assert final_judging_campaign.campaign.state == "final_judging"
+    response = signed_in.post(f"/organiser/c/{SLUG}/publish", {"confirm": "yes"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/organiser/c/{SLUG}/audit")
     campaign = final_judging_campaign.campaign
@@ -307,8 +314,12 @@ def test_publish_form_needs_csrf_and_an_organiser(final_judging_campaign, client
 
 
 def test_correction_from_the_page(published, signed_in):
+    first = signed_in.post(f"/organiser/c/{SLUG}/publish",
+                           {"reason": "A mis-keyed score sheet"})
+    assert "A mis-keyed score sheet" in first.get_data(as_text=True)
+    assert count_events("published") == 1
     response = signed_in.post(f"/organiser/c/{SLUG}/publish",
-                              {"reason": "A mis-keyed score sheet"})
+                              {"reason": "A mis-keyed score sheet", "confirm": "yes"})
     assert response.status_code == 303
     events = [json.loads(e.data) for e in db.session.scalars(select(AuditEvent).where(
         AuditEvent.chain == SLUG, AuditEvent.action == "published"))]
@@ -316,7 +327,11 @@ def test_correction_from_the_page(published, signed_in):
 
 
 def test_correction_without_a_reason_is_explained(published, signed_in):
-    signed_in.post(f"/organiser/c/{SLUG}/publish", {"reason": ""})
+    html = signed_in.post(f"/organiser/c/{SLUG}/publish", {"reason": ""}).get_data(
+        as_text=True)
+    assert "give the reason for the corrected version" in html
+    assert 'name="confirm" value="yes"' not in html  # no button while it cannot be done
+    signed_in.post(f"/organiser/c/{SLUG}/publish", {"reason": "", "confirm": "yes"})
     html = signed_in.get(f"/organiser/c/{SLUG}/audit").get_data(as_text=True)
     assert "give the reason for the corrected version" in html
 

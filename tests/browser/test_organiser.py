@@ -34,8 +34,13 @@ def test_organiser_signs_in_opens_the_campaign_and_switches_to_chinese(new_page,
 
     expect(page).to_have_url(re.compile(rf"/organiser/c/{slug}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(name_en)
-    expect(page.get_by_text("Voting is open")).to_be_visible()
+    expect(page.get_by_text("Voting is open", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Next step")).to_be_visible()
     shot(page, "en-organiser-campaign-1280", full_page=True)
+    page.get_by_role("button", name="Close voting…").click()  # asks first, closes nothing
+    expect(page.get_by_role("heading", name="Confirm: Close voting")).to_be_visible()
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.get_by_text("Voting is open", exact=True)).to_be_visible()
 
     page.get_by_role("button", name="中文").click()
     expect(page).to_have_url(re.compile(rf"/organiser/c/{slug}$"))

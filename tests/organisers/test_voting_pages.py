@@ -38,11 +38,11 @@ def test_frame_sample_codes_and_letters_through_the_pages(client, organiser, cam
                         {"size": "20", "seed": "too short"})
     assert short.status_code == 422
     drawn = client.post("/organiser/c/csea-test/households/sample",
-                        {"size": "30", "seed": SEED})
+                        {"size": "30", "seed": SEED, "confirm": "yes"})
     assert drawn.status_code == 303
     for state in ("entries_open", "entries_closed", "adjudication"):
         move_phase(campaign, state)
-    issued = client.post("/organiser/c/csea-test/households/codes", {})
+    issued = client.post("/organiser/c/csea-test/households/codes", {"confirm": "yes"})
     assert issued.status_code == 303
     assert db.session.scalar(select(func.count()).select_from(VotingCode)) == 30
     page = client.get("/organiser/c/csea-test/households").get_data(as_text=True)
@@ -142,7 +142,7 @@ def test_purge_deletes_the_letter_files(client, organiser, sampled_campaign, app
 
     signed_in(client, organiser)
     client.get("/organiser/c/csea-test/households")
-    client.post("/organiser/c/csea-test/households/codes", {})
+    client.post("/organiser/c/csea-test/households/codes", {"confirm": "yes"})
     _wait_for_job()
     folder = exports_dir("csea-test")
     assert any(folder.glob("letters-*.csv"))

@@ -46,10 +46,11 @@ from awards.labels import action_label
 from awards.models.audit import SYSTEM_CHAIN
 from awards.publication.bundle import cached_bundle, record_export
 from awards.publication.disclosure import withheld_seqs
-from awards.publication.publish import publish, republish
+from awards.publication.publish import publish, publishable_version, republish
 from awards.results.versions import latest_result, published_versions
 from awards.web.access import campaign_or_404, public, published_campaign_or_404, roles
 from awards.web.audit import bp
+from awards.web.confirmation import confirmation_page, confirmed
 from awards.web.fragments import wants_fragment
 from awards.web.households.forms import ReceiptForm
 from awards.web.messages import describe
@@ -186,6 +187,38 @@ def organiser_bundle(slug: str):
     return _bundle_response(bundle)
 
 
+def _confirm_publication(campaign, reason: str):
+    """The first post shows what publishing does and freezes, and publishes nothing."""
+    back = url_for(".audit_log", slug=campaign.slug)
+    action = url_for(".publish_results", slug=campaign.slug)
+    if campaign.state == "published":
+        latest = latest_result(campaign)
+        refusals = [] if reason.strip() else [_("give the reason for the corrected version")]
+        return confirmation_page(
+            campaign, title=_("Publish a correction"), action=action, back=back,
+            button=_("Publish the correction now"), fields={"reason": reason},
+            happens=[_("A corrected version is published and signed with the reason “%(r)s”;"
+                       " earlier versions stay visible.", r=reason),
+                     _("Latest computed version: %(v)s.", v=latest.version if latest else "—")],
+            refusals=refusals)
+    try:
+        version = publishable_version(campaign)
+        refusals = []
+    except AwardsError as exc:
+        version, refusals = None, [describe(exc)]
+    return confirmation_page(
+        campaign, title=_("Publish the results"), action=action, back=back,
+        button=_("Publish and sign now"),
+        happens=[_("Results version %(v)s becomes the published result, signed with the "
+                   "campaign's key, and the campaign moves to “Published”.",
+                   v=version.version if version else "—"),
+                 _("The public results page, the verification page and the audit bundle "
+                   "become available to everyone.")],
+        freezes=[_("ballots"), _("scores"), _("results: a later correction is a new "
+                                              "numbered version with a reason")],
+        refusals=refusals)
+
+
 @bp.route("/organiser/c/<slug>/publish", methods=["POST"])
 @roles("organiser")
 def publish_results(slug: str):
@@ -193,6 +226,8 @@ def publish_results(slug: str):
 
     campaign = campaign_or_404(slug)
     form = PublishForm()
+    if form.validate_on_submit() and not confirmed():
+        return _confirm_publication(campaign, form.reason.data or "")
     if form.validate_on_submit():
         try:
             if campaign.state == "published":

@@ -11,6 +11,7 @@ from awards.accounts.services import (
     sign_out,
     staff_signin_events,
 )
+from awards.accounts.invitation_targets import invitation_target
 from awards.accounts.sessions import (
     SESSION_KEY,
     open_staff_session,
@@ -127,4 +128,6 @@ def accept(token: str):
             start_session(user)
             flash(_("Welcome. Your account is ready."), "success")
             return redirect(staff_home(), code=303)
-    return render_template("auth/accept.html", form=form, invitation=invitation)
+    return render_template("auth/accept.html", form=form, invitation=invitation,
+                           target=invitation_target(invitation.department_code,
+                                                    invitation.username))

@@ -10,7 +10,15 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
+
+from awards.accounts.invitation_targets import department_choices, judge_choices
 
 
 class PhaseForm(FlaskForm):
@@ -19,6 +27,9 @@ class PhaseForm(FlaskForm):
 
 
 class InvitationForm(FlaskForm):
+    """Invite a coordinator for a department, or a judge named on a campaign's panel: both
+    are picked from lists of what exists (an unknown value is refused, in words)."""
+
     role = SelectField(_l("Role"), choices=[
         SelectChoice("coordinator", _l("Department coordinator")),
         SelectChoice("judge", _l("Judge")),
@@ -26,13 +37,32 @@ class InvitationForm(FlaskForm):
         SelectChoice("organiser", _l("Organiser")),
     ])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    department_code = StringField(
-        _l("Department code (coordinators and judges' own department)"),
-        validators=[Optional(), Length(max=32)],
-    )
-    username = StringField(_l("Username (only for a judge named in a campaign config)"),
-                           validators=[Optional(), Length(max=64)])
+    department_code = SelectField(
+        _l("Department (coordinators; a judge's own department)"), validate_choice=False)
+    username = SelectField(_l("Judge on a campaign's panel (judges named in a campaign's "
+                              "set-up)"), validate_choice=False)
     submit = SubmitField(_l("Create invitation link"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.department_code.choices = [SelectChoice("", _l("None"))] + [
+            SelectChoice(d.code, f"{d.code} — {d.name_en} · {d.name_zh}")
+            for d in department_choices()]
+        self.username.choices = [SelectChoice("", _l("A new judge (not named in a set-up)"))] + [
+            SelectChoice(j.username, f"{j.username} — {j.name} ({', '.join(j.panels)})")
+            for j in judge_choices()]
+
+    def validate_department_code(self, field) -> None:
+        known = {choice.value for choice in field.choices}
+        if field.data and field.data not in known:
+            raise ValidationError(_l("Choose a department from the list."))
+        if self.role.data == "coordinator" and not field.data:
+            raise ValidationError(_l("A coordinator is invited for a department: choose it."))
+
+    def validate_username(self, field) -> None:
+        known = {choice.value for choice in field.choices}
+        if field.data and (field.data not in known or self.role.data != "judge"):
+            raise ValidationError(_l("Choose a judge from the list (judges only)."))
 
 
 class FrameForm(FlaskForm):

@@ -9,7 +9,7 @@ from awards.campaigns.visibility import all_campaigns
 from awards.exceptions import AwardsError
 from awards.extensions import db
 from awards.models import Invitation, User
-from awards.overview import campaign_counts, chain_status
+from awards.overview import campaign_counts, chain_status, next_step
 from awards.phases import move_phase
 from awards.web.access import campaign_or_404, roles
 from awards.web.messages import describe
@@ -38,6 +38,8 @@ def campaign(slug: str):
         next_state=next_state(campaign),
         voting_open=voting_is_open(campaign),
         form=form,
+        step=next_step(campaign) if current_user.role == "organiser" else None,
+        describe=describe,
     )
 
 

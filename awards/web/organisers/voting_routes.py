@@ -19,6 +19,7 @@ from awards.voting.households import (
     draw_campaign_sample,
     import_frame,
     issue_codes,
+    preview_sample,
     purge_addresses,
     reissue_code,
 )
@@ -29,6 +30,8 @@ from awards.web.forms import EmptyForm
 from awards.web.fragments import wants_fragment
 from awards.web.messages import describe
 from awards.web.organisers import bp
+from awards.web.confirmation import confirmed
+from awards.web.organisers.confirm_routes import confirm_codes, confirm_sample
 from awards.web.organisers.forms import FrameForm, PaperForm, ReissueForm, SampleForm
 
 
@@ -79,6 +82,13 @@ def sample_draw(slug: str):
     form = SampleForm()
     if not form.validate_on_submit():
         return _households_page(campaign, 422, sample_form=form)
+    if not confirmed():  # the first post shows the allocation and draws nothing
+        try:
+            preview = preview_sample(campaign, form.size.data, form.seed.data)
+        except AwardsError as exc:
+            form.seed.errors.append(describe(exc))
+            return _households_page(campaign, 422, sample_form=form)
+        return confirm_sample(campaign, form.size.data, form.seed.data, preview)
     try:
         allocation = draw_campaign_sample(campaign, form.size.data, form.seed.data)
     except AwardsError as exc:
@@ -96,6 +106,8 @@ def codes_issue(slug: str):
     campaign = campaign_or_404(slug)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    if not confirmed():  # the first post shows what will happen and issues nothing
+        return confirm_codes(campaign)
     name = f"letters-{_stamp()}.csv"
     path = exports_dir(slug) / name
     try:
