@@ -117,14 +117,14 @@ def test_criteria_keep_their_weights_rule(client, organiser, campaign):
     assert db.session.scalar(select(Criterion.weight).where(Criterion.code == "pledges")) == 0.4
 
 
-def test_a_judge_gets_conflicts_and_an_affiliation_from_lists(client, organiser, campaign):
+def test_a_judge_gets_conflicts_and_affiliations_from_lists(client, organiser, campaign):
     signed_in(client).get(BASE)
     response = client.post(f"{BASE}/judges/0", {"username": "j01", "name": "Judge One",
                                                 "conflicts": ["", "B", "C"],
-                                                "affiliation": "D"})
+                                                "affiliations": ["", "D"]})
     assert response.status_code == 303
     text = dump_config(campaign)
-    assert 'conflicts = ["B", "C"]' in text and 'affiliation = "D"' in text
+    assert 'conflicts = ["B", "C"]' in text and 'affiliations = ["D"]' in text
     bad = client.post(f"{BASE}/judges/0", {"username": "j01", "name": "Judge One",
                                            "conflicts": ["", "ZZ"]})
     assert bad.status_code == 422
