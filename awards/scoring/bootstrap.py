@@ -295,16 +295,24 @@ class ChunkCounter:
         """Draw the next ``replicates`` replicates and write their ``x_hd`` into
         ``out[:, h, :]``.
 
-        One small matrix product per district and band of replicates (see
-        :data:`PRODUCT_LIMIT`); the sums are of whole numbers below ``2^24`` in float32,
-        or made in float64, so they are exact.
+        Small matrix products per district (see :data:`PRODUCT_LIMIT`), each over a band of
+        replicates and a slice of the district's patterns, added up: every partial sum is a
+        whole number no larger than ``r_h``, below ``2^24`` in float32 (or made in
+        float64), so the sums are exact in any order. Slicing the patterns rather than the
+        replicates keeps the products wide enough for the BLAS kernels.
         """
         picked = self.pattern_counts(stream, replicates)
         for h, block, matrix in zip(self.plan.drawn, self.plan.blocks, self.plan.incidence):
             part = picked[:, block]
-            rows = max(1, PRODUCT_LIMIT // matrix.size)
-            for start in range(0, len(part), rows):
-                out[start:start + rows, h, :] = part[start:start + rows] @ matrix
+            departments = matrix.shape[1]
+            band = max(1, min(len(part), PRODUCT_LIMIT // departments))
+            depth = max(1, PRODUCT_LIMIT // (band * departments))
+            for start in range(0, len(part), band):
+                rows = part[start:start + band]
+                total = rows[:, :depth] @ matrix[:depth]
+                for first in range(depth, len(matrix), depth):
+                    total += rows[:, first:first + depth] @ matrix[first:first + depth]
+                out[start:start + band, h, :] = total
 
 
 def replicate_counts(
