@@ -68,8 +68,15 @@ def digest_object(
     dict
     """
     merged: dict[tuple[str, str, str], int] = {}
+    canonical: dict[tuple[str, str], str] = {}  # many districts share a pattern
     for district, choices, status, count in ballots:
-        key = (district, canonical_choices(choices, status), status)
+        if isinstance(choices, str):
+            written = canonical.get((choices, status))
+            if written is None:
+                written = canonical[choices, status] = canonical_choices(choices, status)
+        else:
+            written = canonical_choices(choices, status)
+        key = (district, written, status)
         merged[key] = merged.get(key, 0) + int(count)
     return {
         "spec": DIGEST_SPEC,
@@ -79,7 +86,7 @@ def digest_object(
         },
         "departments": sorted(departments),
         "districts": sorted([str(code), int(n)] for code, n in districts),
-        "ballots": sorted([*key, count] for key, count in merged.items() if count),
+        "ballots": [[*key, count] for key, count in sorted(merged.items()) if count],
         "scores": sorted([str(r), str(j), str(d), str(c), int(s)] for r, j, d, c, s in scores),
     }
 

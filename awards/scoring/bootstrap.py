@@ -20,13 +20,14 @@ distinct patterns, each a block of ``count`` consecutive positions, in ``choices
 order (which is not always the order of the sorted code tuples, e.g. ``"A-1" < "A;B"`` but
 ``("A", "B") < ("A-1",)``).
 
-The stream is consumed in chunks of whole replicates: one ``random_raw`` call gives a
-``(replicates, R)`` block whose columns are the districts' positions side by side, the
-index formula runs on it with in-place ``uint64`` operations, the picked positions are
-mapped to patterns and counted with one ``bincount`` per chunk, and ``x_hd`` follows with a
-small matrix product per district. Memory stays bounded by :data:`CHUNK_VALUES` whatever
-``B`` and the number of ballots are. Shares, combined scores (judge scores fixed) and ranks
-are then computed for the whole chunk at once, with the same formulas and full sort keys as
+The stream is consumed in chunks of whole replicates. Within a chunk each replicate is
+drawn with one ``random_raw`` call (or, when it is wide, district by district in segments),
+the index formula runs on the values with in-place ``uint64`` operations, and the picks
+are counted per ballot position; a cumulative sum of those counts, read at the last
+position of each pattern, gives the pattern counts, and ``x_hd`` follows with a small
+matrix product per district. Memory stays bounded by :data:`CHUNK_VALUES` whatever ``B``
+and the number of ballots are. Shares, combined scores (judge scores fixed) and ranks are
+then computed for the whole chunk at once, with the same formulas and full sort keys as
 the point results.
 
 Each replicate consumes exactly ``R = Σ r_h`` values, so the chunk that starts at replicate
@@ -55,7 +56,7 @@ CHUNK_VALUES = 1 << 20          # stream values per chunk (8 MB of uint64)
 # Largest m·n·k of one matrix product: OpenBLAS runs smaller products on one thread, and a
 # threaded product of this size spins on busy cores for far longer than it computes.
 PRODUCT_LIMIT = 1 << 18
-SEGMENT_VALUES = 1 << 16        # a wide replicate is drawn in segments of this many values
+SEGMENT_VALUES = 1 << 16        # a wide replicate is drawn in segments of at most this many values
 EXACT_FLOAT32 = 1 << 24         # whole numbers below this are exact in float32
 RANK_LOW_PERCENT = 2.5
 RANK_HIGH_PERCENT = 97.5
@@ -100,19 +101,24 @@ class BootstrapSummary:
 class DrawPlan:
     """How one replicate's ``R`` stream values map to ballots and patterns (SPEC 6.9).
 
+    Ballots are numbered across the drawn districts ("positions"): district ``h``'s ballots
+    are positions ``start_h .. start_h + r_h − 1`` in ``(choices, ballot_id)`` order, and its
+    patterns are consecutive blocks of them.
+
     Attributes
     ----------
     drawn : tuple of int
         Indices of the districts with ``r_h > 0``, ascending (the draw order).
     width : int
         ``R``: stream values per replicate.
+    sizes, starts : tuple of int
+        Per drawn district, ``r_h`` and its first position.
     column_size : ndarray of uint64, shape (R,)
         ``r_h`` of the district each value of a replicate draws for.
     column_start : ndarray of uint64, shape (R,)
-        First position of that district among the ``R`` ballot positions.
-    pattern_of : ndarray of intp, shape (R,)
-        Pattern (numbered across districts) of the ballot at each position; a district's
-        positions follow its ``(choices, ballot_id)`` order.
+        First position of that district.
+    pattern_last : ndarray of intp, shape (P,)
+        Last position of each pattern (patterns numbered across districts).
     blocks : tuple of slice
         Per drawn district, its range in the pattern numbering.
     incidence : tuple of ndarray of float, shape (K_h, D)
@@ -122,9 +128,11 @@ class DrawPlan:
 
     drawn: tuple[int, ...]
     width: int
+    sizes: tuple[int, ...]
+    starts: tuple[int, ...]
     column_size: np.ndarray
     column_start: np.ndarray
-    pattern_of: np.ndarray
+    pattern_last: np.ndarray
     blocks: tuple[slice, ...]
     incidence: tuple[np.ndarray, ...]
 
@@ -143,121 +151,168 @@ def choices_order(patterns: Sequence[tuple[str, ...]]) -> list[int]:
 
     The choices string is the pattern's sorted codes joined by ``;`` (SPEC 7).
     """
-    return sorted(range(len(patterns)), key=lambda k: ";".join(sorted(patterns[k])))
+    choices = list(map(";".join, map(sorted, patterns)))
+    return sorted(range(len(choices)), key=choices.__getitem__)
 
 
 def draw_plan(tally: PublicTally) -> DrawPlan:
     """The :class:`DrawPlan` of ``tally`` (districts with ballots, patterns in choices order)."""
     drawn = tuple(h for h in range(len(tally.districts)) if tally.valid[h] > 0)
-    sizes, starts, pattern_of, blocks, incidence = [], [], [], [], []
+    sizes, starts, last, blocks, incidence = [], [], [], [], []
     position = numbered = 0
     for h in drawn:
         order = choices_order(tally.patterns[h])
         counts = tally.pattern_counts[h][order]
         size = int(counts.sum())
-        sizes.append(np.full(size, size, dtype=np.uint64))
-        starts.append(np.full(size, position, dtype=np.uint64))
-        pattern_of.append(np.repeat(np.arange(numbered, numbered + len(order)), counts))
+        sizes.append(size)
+        starts.append(position)
+        last.append(position + np.cumsum(counts) - 1)
         blocks.append(slice(numbered, numbered + len(order)))
         exact = np.float32 if size < EXACT_FLOAT32 else np.float64
         incidence.append(tally.incidence[h][order].astype(exact))
         position += size
         numbered += len(order)
-    empty_u = np.zeros(0, dtype=np.uint64)
     return DrawPlan(
         drawn=drawn,
         width=position,
-        column_size=np.concatenate(sizes) if sizes else empty_u,
-        column_start=np.concatenate(starts) if starts else empty_u,
-        pattern_of=(np.concatenate(pattern_of) if pattern_of
-                    else np.zeros(0, dtype=np.intp)).astype(np.intp),
+        sizes=tuple(sizes),
+        starts=tuple(starts),
+        column_size=np.repeat(np.array(sizes, dtype=np.uint64), sizes),
+        column_start=np.repeat(np.array(starts, dtype=np.uint64), sizes),
+        pattern_last=(np.concatenate(last) if last else np.zeros(0)).astype(np.intp),
         blocks=tuple(blocks),
         incidence=tuple(incidence),
     )
 
 
+def pick_in_place(values: np.ndarray, size: np.uint64 | np.ndarray) -> np.ndarray:
+    """``i = ((x >> 32) · r_h) >> 32`` (SPEC 6.9) of every stream value, in place.
+
+    ``values`` is a writable ``uint64`` array and ``size`` its ``r_h`` (a scalar, or an
+    array broadcast against it). The operations are exact: ``(x >> 32) · r_h < 2^64`` for
+    any ``r_h < 2^32``.
+
+    Returns
+    -------
+    ndarray of intp
+        A view of ``values`` (every ``i < 2^32``).
+    """
+    np.right_shift(values, _HIGH, out=values)
+    np.multiply(values, size, out=values)
+    np.right_shift(values, _HIGH, out=values)
+    return values.view(np.intp)
+
+
+def segments(size: int, limit: int) -> list[int]:
+    """Lengths of the fewest, nearly equal segments of at most ``limit`` that make ``size``."""
+    pieces = max(1, -(-size // limit))
+    return [size * (k + 1) // pieces - size * k // pieces for k in range(pieces)]
+
+
 class ChunkCounter:
     """Turns the stream into ``x_hd``, for up to ``rows`` replicates at a time.
 
-    Holds the buffer of the picked patterns, so that a run allocates it once. A chunk of
-    several replicates is drawn as one ``(rows, R)`` block; a single replicate wider than
-    :data:`SEGMENT_VALUES` (large ``R``) is drawn and counted in consecutive segments of
-    its columns, so that every pass over the values stays in the processor's cache (the
-    stream is consumed in the same order either way).
+    Counting works on ballot positions, so a pick costs one increment and nothing maps a
+    ballot to its pattern: ``np.add.at`` adds a replicate's picks into ``counts`` (one
+    entry per position, allocated once), a cumulative sum gives the picks up to each
+    position, and the differences of those sums at the patterns' last positions are the
+    pattern counts (a pattern is a block of consecutive positions). ``np.add.at`` into a zeroed row was measured faster than ``np.bincount``,
+    which scans its input for the largest value and allocates a new array each time.
+
+    The replicates of a chunk are drawn one at a time, so that a replicate's values, the
+    per-column ``r_h`` and district starts, and its counts stay in the processor's cache
+    from the draw to the cumulative sum. A single replicate wider than :data:`SEGMENT_VALUES`
+    (large ``R``) is drawn district by district, each district in nearly equal segments of
+    at most that many values (the stream is consumed in the same order either way), with
+    the district's ``r_h`` as a scalar.
     """
 
     def __init__(self, plan: DrawPlan, rows: int) -> None:
         self.plan = plan
         self.segmented = rows == 1 and plan.width > SEGMENT_VALUES
-        size = SEGMENT_VALUES if self.segmented else rows * plan.width
-        self.keys = np.empty(size, dtype=np.intp)
+        self.counts = np.zeros(plan.width, dtype=np.intp)
+        # Buffers reused from chunk to chunk: large temporaries would be fresh pages each time.
+        self.upto = np.empty((rows, plan.patterns), dtype=np.intp)
+        exact = np.result_type(np.float32, *plan.incidence)
+        self.picked = np.empty((rows, plan.patterns), dtype=exact)
 
-    def positions(self, values: np.ndarray, columns: slice = slice(None)) -> np.ndarray:
-        """Picked ballot positions (SPEC 6.9), numbered across the districts.
-
-        ``i = ((x >> 32) · r_h) >> 32`` within the district, plus the district's first
-        position; computed in place on ``values`` (a writable ``uint64`` array whose last
-        axis holds the replicate's ``columns``) with exact integer operations:
-        ``(x >> 32) · r_h < 2^64`` for any ``r_h < 2^32``.
+    def positions(self, values: np.ndarray) -> np.ndarray:
+        """Picked ballot positions (SPEC 6.9), numbered across the districts, of one
+        replicate's ``R`` stream values; computed in place.
 
         Returns
         -------
-        ndarray of intp, same shape as ``values``
+        ndarray of intp, shape (R,)
             A view of ``values``.
         """
-        np.right_shift(values, _HIGH, out=values)
-        np.multiply(values, self.plan.column_size[columns], out=values)
-        np.right_shift(values, _HIGH, out=values)
-        np.add(values, self.plan.column_start[columns], out=values)
-        return values.view(np.intp)
+        picked = pick_in_place(values, self.plan.column_size)
+        np.add(values, self.plan.column_start, out=values)
+        return picked
 
-    def pattern_counts(self, values: np.ndarray) -> np.ndarray:
-        """Times each pattern was picked in each replicate; shape (replicates, P)."""
-        patterns = self.plan.patterns
-        keys = self.keys[:values.size].reshape(values.shape)
-        # mode="clip" lets take write straight into the buffer (positions are in range).
-        np.take(self.plan.pattern_of, self.positions(values), out=keys, mode="clip")
-        counts = np.empty((len(values), patterns), dtype=np.intp)
-        for row, picked in zip(counts, keys):
-            row[:] = np.bincount(picked, minlength=patterns)
-        return counts
+    def count_block(self, stream: np.random.PCG64, upto: np.ndarray) -> None:
+        """Draw ``len(upto)`` replicates, one at a time, and write each one's picks up to
+        each pattern's last position into its row of ``upto``."""
+        row = self.counts
+        for replicate in upto:
+            picked = self.positions(stream.random_raw(self.plan.width))
+            row.fill(0)
+            np.add.at(row, picked, 1)
+            row.cumsum(out=row)
+            row.take(self.plan.pattern_last, out=replicate, mode="clip")
 
-    def segmented_counts(self, stream: np.random.PCG64) -> np.ndarray:
-        """Pattern counts of one replicate, drawn segment by segment; shape (1, P)."""
-        plan = self.plan
-        counts = np.zeros(plan.patterns, dtype=np.intp)
-        for first in range(0, plan.width, SEGMENT_VALUES):
-            columns = slice(first, min(plan.width, first + SEGMENT_VALUES))
-            values = stream.random_raw(columns.stop - first)
-            keys = self.keys[:len(values)]
-            np.take(plan.pattern_of, self.positions(values, columns), out=keys, mode="clip")
-            # The segment's values pick among all ballots of the districts it touches.
-            last = columns.stop - 1
-            low = plan.pattern_of[plan.column_start[first]]
-            high = plan.pattern_of[plan.column_start[last] + plan.column_size[last] - 1] + 1
-            keys -= low
-            counts[low:high] += np.bincount(keys, minlength=high - low)
-        return counts[None, :]
+    def count_segments(self, stream: np.random.PCG64, upto: np.ndarray) -> None:
+        """Draw one replicate district by district, in segments, and write its picks up to
+        each pattern's last position into ``upto``."""
+        row = self.counts
+        row.fill(0)
+        for size, start in zip(self.plan.sizes, self.plan.starts):
+            ballots = row[start:start + size]
+            r_h = np.uint64(size)
+            for length in segments(size, SEGMENT_VALUES):
+                np.add.at(ballots, pick_in_place(stream.random_raw(length), r_h), 1)
+        row.cumsum(out=row)
+        row.take(self.plan.pattern_last, out=upto, mode="clip")
+
+    def pattern_counts(self, stream: np.random.PCG64, replicates: int) -> np.ndarray:
+        """Times each pattern was picked in each of the next ``replicates`` replicates.
+
+        Returns
+        -------
+        ndarray of float, shape (replicates, P)
+            Whole numbers, in the incidence matrices' type (a view of a buffer that the
+            next call overwrites).
+        """
+        upto, picked = self.upto[:replicates], self.picked[:replicates]
+        if self.segmented:
+            self.count_segments(stream, upto[0])
+        else:
+            self.count_block(stream, upto)
+        picked[:, :1] = upto[:, :1]
+        np.subtract(upto[:, 1:], upto[:, :-1], out=picked[:, 1:], casting="unsafe")
+        return picked
 
     def fill(self, stream: np.random.PCG64, replicates: int, out: np.ndarray) -> None:
         """Draw the next ``replicates`` replicates and write their ``x_hd`` into
         ``out[:, h, :]``.
 
-        One small matrix product per district and band of replicates (see
-        :data:`PRODUCT_LIMIT`); the sums are of whole numbers below ``2^24`` in float32,
-        or made in float64, so they are exact.
+        Small matrix products per district (see :data:`PRODUCT_LIMIT`), each over a band of
+        replicates and a slice of the district's patterns, added up: every partial sum is a
+        whole number no larger than ``r_h``, below ``2^24`` in float32 (or made in
+        float64), so the sums are exact in any order. Slicing the patterns rather than the
+        replicates keeps the products wide enough for the BLAS kernels.
         """
-        if self.segmented:
-            picked = self.segmented_counts(stream)
-        else:
-            width = self.plan.width
-            picked = self.pattern_counts(
-                stream.random_raw(replicates * width).reshape(replicates, width))
+        picked = self.pattern_counts(stream, replicates)
         for h, block, matrix in zip(self.plan.drawn, self.plan.blocks, self.plan.incidence):
-            part = picked[:, block].astype(matrix.dtype)
-            rows = max(1, PRODUCT_LIMIT // matrix.size)
-            for start in range(0, len(part), rows):
-                out[start:start + rows, h, :] = part[start:start + rows] @ matrix
+            part = picked[:, block]
+            departments = matrix.shape[1]
+            band = max(1, min(len(part), PRODUCT_LIMIT // departments))
+            depth = max(1, PRODUCT_LIMIT // (band * departments))
+            for start in range(0, len(part), band):
+                rows = part[start:start + band]
+                total = rows[:, :depth] @ matrix[:depth]
+                for first in range(depth, len(matrix), depth):
+                    total += rows[:, first:first + depth] @ matrix[first:first + depth]
+                out[start:start + band, h, :] = total
 
 
 def replicate_counts(

@@ -7,7 +7,8 @@ A district with ``r_h = 0`` gets weight 0, which is how it is "left out" (SPEC 6
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from itertools import chain
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,11 +122,8 @@ def tally_public(public: PublicInputs) -> PublicTally:
         merged = _merge_patterns(code, public.patterns.get(code, {}), column)
         keys = tuple(sorted(merged))
         patterns.append(keys)
-        pattern_counts.append(np.array([merged[k] for k in keys], dtype=np.int64))
-        matrix = np.zeros((len(keys), len(departments)), dtype=np.int64)
-        for row, key in enumerate(keys):
-            matrix[row, [column[c] for c in key]] = 1
-        incidence.append(matrix)
+        pattern_counts.append(np.array(list(map(merged.__getitem__, keys)), dtype=np.int64))
+        incidence.append(_incidence(keys, column, len(departments)))
     counts = np.array([c @ m for c, m in zip(pattern_counts, incidence)], dtype=np.int64)
     spoilt = [_count(public.spoilt.get(code, 0), f"spoilt returns in {code}") for code in districts]
     return PublicTally(
@@ -326,7 +324,43 @@ def _count(value: Any, what: str) -> int:
     return int(value)
 
 
+def _incidence(keys: Sequence[Pattern], column: Mapping[str, int], width: int) -> np.ndarray:
+    """``(len(keys), width)`` matrix with 1 where a pattern names a department."""
+    matrix = np.zeros((len(keys), width), dtype=np.int64)
+    rows = np.repeat(np.arange(len(keys)), list(map(len, keys)))
+    matrix[rows, list(map(column.__getitem__, chain.from_iterable(keys)))] = 1
+    return matrix
+
+
 def _merge_patterns(
+    district: str, raw: Mapping[Pattern, int], column: Mapping[str, int]
+) -> dict[Pattern, int]:
+    """The district's valid patterns, each as its sorted tuple, with their summed counts
+    (patterns counted 0 dropped).
+
+    Checks the whole district at once with C-level passes (every pattern non-empty, no
+    code twice, every code eligible, every count a plain ``int`` ≥ 0); when one of them
+    fails, the pattern-by-pattern reading below finds the first culprit and its message.
+    """
+    keys = list(map(tuple, map(sorted, raw)))
+    values = list(raw.values())
+    if not (all(keys)
+            and list(map(len, map(set, keys))) == list(map(len, keys))
+            and set(chain.from_iterable(keys)) <= column.keys()
+            and set(map(type, values)) <= {int}
+            and min(values, default=0) >= 0):
+        return _merge_patterns_checked(district, raw, column)
+    merged = dict(zip(keys, values))
+    if len(merged) < len(keys):  # patterns given in different orders: add them up
+        merged = {}
+        for key, value in zip(keys, values):
+            merged[key] = merged.get(key, 0) + value
+    if 0 in merged.values():
+        merged = {key: value for key, value in merged.items() if value}
+    return merged
+
+
+def _merge_patterns_checked(
     district: str, raw: Mapping[Pattern, int], column: Mapping[str, int]
 ) -> dict[Pattern, int]:
     merged: dict[Pattern, int] = {}
