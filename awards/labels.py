@@ -70,6 +70,25 @@ AUDIT_ACTIONS = {
     "staff_signin_failed": _l("Failed staff sign-in"),
     "invitation_created": _l("Invitation sent"),
     "invitation_accepted": _l("Invitation accepted"),
+    "password_set": _l("Password set"),
+    # entries (SPEC 5.1)
+    "entry_deadline_set": _l("Entry deadline set"),
+    "deadline_extended": _l("Entry deadline extended"),
+    "entry_started": _l("Entry started"),
+    "attachment_added": _l("Attachment added"),
+    "attachment_removed": _l("Attachment removed"),
+    "entry_submitted": _l("Entry submitted"),
+    "entry_returned": _l("Entry returned for amendment"),
+    "eligibility_set": _l("Eligibility set"),
+    # judging (SPEC 5.3-5.5)
+    "assignment_solved": _l("Assignment solved"),
+    "assignment_resolve_needed": _l("Assignment needs solving again"),
+    "final_assignment": _l("Final-round assignment made"),
+    "scorecard_submitted": _l("Scorecard submitted"),
+    "scorecard_reopened": _l("Scorecard reopened"),
+    "scorecard_excused": _l("Scorecard excused"),
+    "scores_withdrawn": _l("Scores withdrawn after a conflict"),
+    "round_closed": _l("Judging round closed"),
 }
 
 
