@@ -182,3 +182,59 @@ def test_kept_text_that_someone_else_overtook_shows_both_texts(new_page, make_us
     conflict = page.locator("#conflict-box")
     expect(conflict).to_contain_text("My offline title")
     expect(conflict).to_contain_text("A colleague's title")
+
+
+def test_attachments_upload_and_remove_in_place_on_a_tablet(new_page, make_user,
+                                                            entries_open, tmp_path):
+    import io
+    import os
+    from pathlib import Path
+
+    from PIL import Image
+    from pypdf import PdfWriter
+
+    make_user("coordinator", "coord-a", "A")
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    report = tmp_path / "2025-26 年度服務承諾報告.pdf"
+    with report.open("wb") as out:
+        writer.write(out)
+    chart = tmp_path / "waiting-times-chart.png"
+    Image.new("RGB", (800, 500), "steelblue").save(chart)
+    fake = tmp_path / "minutes.pdf"
+    fake.write_bytes(b"<html><body>not a PDF</body></html>")
+
+    page = new_page("zh", device=TABLET)
+    page.goto("/signin")
+    page.fill("#username", "coord-a")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/department/"))
+    page.goto("/department/c/csea-test/entry")
+    page.fill("#title", "更快捷的牌照續期服務")
+    expect(page.locator("#version")).to_have_value("1")
+    box = page.locator("#attachments-box")
+    for path in (report, chart):
+        page.set_input_files("#attachment-file", str(path))
+        page.get_by_role("button", name="上載").click()
+        expect(box).to_contain_text(f"已附上：{path.name}")
+    page.set_input_files("#attachment-file", str(fake))
+    page.get_by_role("button", name="上載").click()
+    expect(box.locator("#attachment-message")).to_contain_text("只接受 PDF、PNG 及 JPEG 檔案")
+    expect(box.locator("tbody tr")).to_have_count(2)
+    expect(page.locator("#title")).to_have_value("更快捷的牌照續期服務")  # the page stayed
+    expect(page.locator("#version")).to_have_value("1")
+    box.scroll_into_view_if_needed()
+    folder = Path(os.environ.get("AWARDS_SHOTS", "/tmp/shots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / "entry-attachments-tablet-zh.png"))
+    with page.expect_download() as download:
+        box.get_by_role("link", name=report.name).click()
+    assert download.value.suggested_filename == report.name
+    assert Path(download.value.path()).read_bytes() == report.read_bytes()
+    box.get_by_role("button", name=f"移除 {chart.name}").click()
+    expect(box).to_contain_text(f"已移除：{chart.name}")
+    expect(box.locator("tbody tr")).to_have_count(1)
+    page.set_viewport_size({"width": 390, "height": 844})
+    box.scroll_into_view_if_needed()
+    page.screenshot(path=str(folder / "entry-attachments-phone-zh.png"))
