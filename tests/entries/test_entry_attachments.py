@@ -94,7 +94,7 @@ def test_a_plain_upload_lists_the_file_with_its_size_type_and_download_link(
     page = coord.get(URL).get_data(as_text=True)
     assert "Attached: Annual report.pdf" in page
     assert f'href="{UPLOAD}/{sha(data)}" download>Annual report.pdf</a>' in page
-    assert "<td>PDF</td>" in page and f"{len(data):,} bytes" in page
+    assert '<td class="kind">PDF</td>' in page and f"{len(data):,} bytes" in page
     assert 'enctype="multipart/form-data"' in page and 'name="file"' in page
     [row] = rows()
     assert (row.filename, row.sha256, row.size, row.position, row.uploaded_by) == (
