@@ -56,6 +56,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    # Entry attachments (SPEC 5.1): files per entry. The upload route sets its own, tighter
+    # request limits (awards.web.departments.attachment_routes.UPLOAD_LIMITS).
+    ENTRY_MAX_ATTACHMENTS = int(os.environ.get("AWARDS_ENTRY_MAX_ATTACHMENTS", "10"))
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
     STAFF_SIGNIN_LIMIT = "10 per minute; 50 per hour"

@@ -88,6 +88,8 @@ AUDIT_ACTIONS = {
     "password_set": _l("Password set"),
     "assignment_rule_set": _l("Assignment pin or forbid set"),
     "assignment_rule_removed": _l("Assignment pin or forbid removed"),
+    "attachment_added": _l("Attachment added"),
+    "attachment_removed": _l("Attachment removed"),
 }
 
 

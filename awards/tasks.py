@@ -59,3 +59,42 @@ def start_letters_pdf(campaign: Campaign, csv_name: str, total: int, actor: str)
     """Queue the letters PDF of ``csv_name`` (a letters CSV in the campaign's exports);
     returns the job's id."""
     return start_job(campaign.id, "letters_pdf", total, actor, {"csv": csv_name})
+
+
+# --------------------------------------------------------------------------- judges' pack
+
+JUDGES_PACK = "judges_pack"  # awards.entries.pack.PACK_JOB
+
+
+@job_kind(JUDGES_PACK, retry_safe=True)
+def judges_pack(job: Job, progress: JobProgress) -> str:
+    """The judges' pack (SPEC 5.1) as ``judges-pack-….pdf`` in the campaign's exports
+    (``params["name"]``). Safe to run again: it reads the snapshots and writes its own
+    temporary file, renamed over the target once complete and only while this worker
+    still holds the job."""
+    from awards.entries.pack import eligible_snapshots, write_pack_file
+
+    campaign = db.session.get(Campaign, job.campaign_id)
+    target = exports_dir(campaign.slug) / json.loads(job.params)["name"]
+    snapshots = eligible_snapshots(campaign)
+    _ = campaign.name_en, campaign.name_zh
+    db.session.expunge(campaign)
+    db.session.commit()  # no read transaction held while the PDF is laid out (SQLite)
+    staged = target.with_name(f".{target.stem}.staged.pdf")
+    for leftover in [staged, *target.parent.glob(f".{staged.name}.*.part")]:
+        leftover.unlink(missing_ok=True)  # what a stopped attempt left
+    progress(0)
+    try:
+        write_pack_file(campaign, staged, snapshots)
+        progress.confirm()
+        os.replace(staged, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(staged)
+        raise
+    return target.name
+
+
+def start_judges_pack(campaign: Campaign, name: str, total: int, actor: str) -> int:
+    """Queue the judges' pack of ``campaign`` as the export ``name``; returns the job's id."""
+    return start_job(campaign.id, JUDGES_PACK, total, actor, {"name": name})

@@ -105,7 +105,8 @@ class IsolatedClient(FlaskClient):
 
 def app_config(database: Path, exports: Path) -> dict:
     return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "TESTING": True,
-            "RATELIMIT_STORAGE_URI": "memory://", "EXPORTS_DIR": str(exports)}
+            "RATELIMIT_STORAGE_URI": "memory://", "EXPORTS_DIR": str(exports),
+            "ATTACHMENTS_DIR": str(exports.parent / "attachments")}
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,8 @@ def app(request, database_url, tmp_path):
     else:
         config = {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
                   "RATELIMIT_STORAGE_URI": "memory://",
-                  "EXPORTS_DIR": str(tmp_path / "exports")}
+                  "EXPORTS_DIR": str(tmp_path / "exports"),
+                  "ATTACHMENTS_DIR": str(tmp_path / "attachments")}
     app = create_app(config)
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -9,6 +9,7 @@ from flask import Flask
 from awards.cli import (
     audit,
     commands,  # noqa: F401  (its commands join the group when imported)
+    entries,
     judging,
     results,
 )
@@ -20,4 +21,5 @@ def register_cli(app: Flask) -> None:
     results.register(awards_cli)
     audit.register(awards_cli)
     judging.register(awards_cli)
+    entries.register(awards_cli)
     app.cli.add_command(awards_cli)

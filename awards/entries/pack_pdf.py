@@ -232,9 +232,9 @@ class _Kit:
         return [self.p(line) for line in lines if line] or [self.p("—", "small")]
 
     def table(self, rows: list[list[Any]], widths: list[float], *, header: bool = True,
-              style: list[tuple] | None = None) -> Table:
-        table = Table(rows, colWidths=widths, repeatRows=1 if header else 0, splitInRow=1,
-                      hAlign="LEFT")
+              style: list[tuple] | None = None, split_rows: bool = True) -> Table:
+        table = Table(rows, colWidths=widths, repeatRows=1 if header else 0,
+                      splitInRow=1 if split_rows else 0, hAlign="LEFT")
         commands = [
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
@@ -276,7 +276,10 @@ def _cover(kit: _Kit, name_en: str, name_zh: str, round_en: str, round_zh: str,
         kit.p(f"{len(snapshots)} {'entry' if len(snapshots) == 1 else 'entries'} · "
               f"{len(snapshots)} 份參賽資料", "small"),
         Spacer(1, 10 * mm),
-        kit.p("Contents 目錄", "h2"),
+        # Not kept with the table: a long contents table starts on the cover and runs on,
+        # instead of leaving the cover empty.
+        Paragraph(escape("Contents 目錄"), ParagraphStyle("contents", parent=kit.styles["h2"],
+                                                        keepWithNext=0, wordWrap="CJK")),
     ]
     rows: list[list[Any]] = [[kit.p("#", "head"), kit.p("Department 部門", "head"),
                               kit.p("Title 標題", "head"), kit.p("Page 頁", "head")]]
@@ -285,20 +288,29 @@ def _cover(kit: _Kit, name_en: str, name_zh: str, round_en: str, round_zh: str,
         page = layout.starts.get(index)
         rows.append([
             kit.p(index + 1, "cell"),
-            [kit.p(department["name_en"], "cell"), kit.p(department["name_zh"], "cell"),
-             kit.p(department["code"], "head")],
+            [kit.p(department["name_en"], "cell"), _name_and_code(kit, department)],
             kit.p(snapshot.get("title"), "cell"),
             kit.p("" if page is None else page, "cell"),
         ])
     if not snapshots:
         rows.append(["", kit.p("No entries 沒有參賽資料", "cell"), "", ""])
     story.append(kit.table(rows, [10 * mm, 62 * mm, WIDTH - 88 * mm, 16 * mm],
-                           style=[("ALIGN", (3, 0), (3, -1), "RIGHT")]))
+                           style=[("ALIGN", (3, 0), (3, -1), "RIGHT")], split_rows=False))
     return story
+
+
+def _name_and_code(kit: _Kit, department: dict[str, str]) -> Paragraph:
+    """The Chinese name with the code after it, muted, on one line: two lines a row keep
+    the contents of some thirty entries on two pages."""
+    style = ParagraphStyle("cell-cjk", parent=kit.styles["cell"], wordWrap="CJK")
+    code = (f' <font color="{MUTED.hexval().replace("0x", "#")}" size="8">'
+            f'{escape(department["code"])}</font>') if department["code"] else ""
+    return Paragraph(escape(department["name_zh"]) + code, style)
 
 
 def _entry(kit: _Kit, snapshot: dict[str, Any], digest: str) -> list[Any]:
     department = _department(snapshot)
+    attachments = snapshot.get("attachments") or []
     submitted = str(snapshot.get("submitted_at") or "—")
     if snapshot.get("grace"):
         submitted += " (in the grace period 寬限期內提交)"
@@ -310,6 +322,8 @@ def _entry(kit: _Kit, snapshot: dict[str, Any], digest: str) -> list[Any]:
             [kit.p("Category 類別", "head"), kit.p(snapshot.get("category") or "—", "cell")],
             [kit.p("Submitted 提交時間", "head"), kit.p(submitted, "cell")],
             [kit.p("Snapshot SHA-256 快照雜湊值", "head"), kit.p(digest, "mono")],
+            [kit.p("Attachments 附件", "head"),
+             kit.p(len(attachments) if attachments else "None 沒有", "cell")],
         ], [LABEL, WIDTH - LABEL], header=False),
         kit.p("Summary 摘要", "h2"),
         *kit.paragraphs(snapshot.get("summary")),
@@ -323,8 +337,9 @@ def _entry(kit: _Kit, snapshot: dict[str, Any], digest: str) -> list[Any]:
               _pledges(kit, snapshot.get("pledges") or [])]
     story += [KeepTogether([kit.p("Contact 聯絡人", "h2"),
                             _contact(kit, snapshot.get("contact") or {})])]
-    story += [CondPageBreak(30 * mm), kit.p("Attachments 附件", "h2"),
-              _attachments(kit, snapshot.get("attachments") or [])]
+    if attachments:  # none: the facts at the top say so, and no page is left nearly empty
+        story += [CondPageBreak(30 * mm), kit.p("Attachments 附件", "h2"),
+                  _attachments(kit, attachments)]
     return story
 
 

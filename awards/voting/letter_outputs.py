@@ -35,8 +35,9 @@ def export_file(campaign: Campaign, name: str) -> Path | None:
 
 
 def recent_jobs(campaign: Campaign, limit: int = RECENT_JOBS) -> list[Job]:
-    """The campaign's latest jobs, newest first, stale ones recovered."""
-    jobs = list(db.session.scalars(select(Job).where(Job.campaign_id == campaign.id)
+    """The campaign's latest letter jobs, newest first, stale ones recovered."""
+    jobs = list(db.session.scalars(select(Job).where(Job.campaign_id == campaign.id,
+                                                     Job.kind == "letters_pdf")
                                    .order_by(Job.id.desc()).limit(limit)))
     for job in jobs:
         recover_stale_job(job)

@@ -133,6 +133,14 @@ MESSAGES = {
                                  "or too complex. Export it to a new PDF and upload that "
                                  "copy"),
     "attachment.not_found": _l("no such attachment"),
+    "attachment.no_file": _l("choose a file to upload"),
+    "attachment.too_many": _l("an entry has at most %(limit)s attachments; remove one before "
+                              "adding another"),
+    "attachment.duplicate": _l("this file is already attached, as %(name)s"),
+    "attachment.request_too_large": _l("the upload is larger than %(limit)s; nothing was "
+                                       "stored"),
+    "pack.nothing_eligible": _l("'%(slug)s' has no eligible entry: mark submitted entries "
+                                "eligible before printing the judges' pack"),
     # entries (SPEC 5.1)
     "entry.closed": _l("the deadline for entries has passed: the entry can no longer change"),
     "entry.submitted": _l("the entry has been submitted; it can no longer change"),

@@ -85,3 +85,156 @@ def test_coordinator_writes_and_submits_on_a_tablet_in_chinese(new_page, make_us
     page.goto("/department/c/csea-test/entry")
     expect(page.locator("#title")).to_be_disabled()
     expect(page.locator("#title")).to_have_value("更快捷的牌照續期服務")
+
+
+def test_text_typed_offline_is_kept_on_the_device_and_saved_once_when_back(
+        new_page, make_user, entries_open):
+    from sqlalchemy import select
+
+    from awards.models import Entry
+
+    make_user("coordinator", "coord-a", "A")
+    page = new_page("en", device=TABLET)
+    page.goto("/signin")
+    page.fill("#username", "coord-a")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/department/"))
+    url = "/department/c/csea-test/entry"
+    page.goto(url)
+    page.fill("#title", "Saved while online")
+    expect(page.locator("#save-status")).to_contain_text("coord-a")
+    expect(page.locator("#version")).to_have_value("1")
+
+    page.context.set_offline(True)
+    page.fill("#summary", "Typed while the connection was down.")
+    status = page.locator("#save-status")
+    expect(status).to_contain_text("Not saved: your text is kept on this device")
+    key = "awards-entry:csea-test:A:coord-a"
+    kept = page.evaluate("key => localStorage.getItem(key)", key)
+    assert kept and "Typed while the connection was down." in kept
+
+    # Back online, but the save route still fails: the text survives a reload.
+    blocked = [True]
+
+    def refuse_saves(route):
+        if route.request.method == "POST" and blocked[0]:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route(f"**{url}", refuse_saves)
+    page.context.set_offline(False)
+    page.reload()
+    summary = page.locator("#summary")
+    expect(summary).to_have_value("Typed while the connection was down.")
+    expect(summary).to_have_class(re.compile(r"\brestored\b"))
+    expect(status).to_contain_text("Not saved: your text is kept on this device")
+    db.session.expire_all()
+    assert db.session.scalar(select(Entry.summary)) == ""
+    db.session.rollback()  # SQLite: no transaction left open for the server's writes
+
+    saves = []
+    page.on("requestfinished", lambda request: saves.append(request.url)
+            if request.method == "POST" and request.url.endswith(url) else None)
+    blocked[0] = False  # the save route works again
+    expect(status).to_contain_text("Saved at", timeout=15_000)
+    expect(summary).not_to_have_class(re.compile(r"\brestored\b"))
+    assert page.evaluate("key => localStorage.getItem(key)", key) is None
+    page.wait_for_timeout(6_000)  # longer than the retry timer: nothing is sent again
+    assert len(saves) == 1, saves
+    db.session.expire_all()
+    entry = db.session.scalar(select(Entry))
+    assert (entry.summary, entry.title, entry.version) == (
+        "Typed while the connection was down.", "Saved while online", 2)
+    db.session.rollback()
+    page.reload()
+    expect(summary).to_have_value("Typed while the connection was down.")
+    expect(summary).not_to_have_class(re.compile(r"\brestored\b"))
+
+
+def test_kept_text_that_someone_else_overtook_shows_both_texts(new_page, make_user,
+                                                                entries_open):
+    from awards.entries.drafts import EntryTexts
+    from awards.entries.services import save_draft
+
+    make_user("coordinator", "coord-a", "A")
+    page = new_page("en", device=TABLET)
+    page.goto("/signin")
+    page.fill("#username", "coord-a")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/department/"))
+    url = "/department/c/csea-test/entry"
+    page.goto(url)
+    page.fill("#title", "First title")
+    expect(page.locator("#version")).to_have_value("1")
+    page.context.set_offline(True)
+    page.fill("#title", "My offline title")
+    expect(page.locator("#save-status")).to_contain_text("kept on this device")
+    department = next(d for d in entries_open.departments if d.code == "A")
+    save_draft(entries_open, department, EntryTexts(title="A colleague's title"), 1,
+               actor="coord-a2")
+    db.session.rollback()
+    page.context.set_offline(False)
+    page.reload()
+    expect(page.locator("#title")).to_have_value("My offline title")
+    conflict = page.locator("#conflict-box")
+    expect(conflict).to_contain_text("My offline title")
+    expect(conflict).to_contain_text("A colleague's title")
+
+
+def test_attachments_upload_and_remove_in_place_on_a_tablet(new_page, make_user,
+                                                            entries_open, tmp_path):
+    import io
+    import os
+    from pathlib import Path
+
+    from PIL import Image
+    from pypdf import PdfWriter
+
+    make_user("coordinator", "coord-a", "A")
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    report = tmp_path / "2025-26 年度服務承諾報告.pdf"
+    with report.open("wb") as out:
+        writer.write(out)
+    chart = tmp_path / "waiting-times-chart.png"
+    Image.new("RGB", (800, 500), "steelblue").save(chart)
+    fake = tmp_path / "minutes.pdf"
+    fake.write_bytes(b"<html><body>not a PDF</body></html>")
+
+    page = new_page("zh", device=TABLET)
+    page.goto("/signin")
+    page.fill("#username", "coord-a")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/department/"))
+    page.goto("/department/c/csea-test/entry")
+    page.fill("#title", "更快捷的牌照續期服務")
+    expect(page.locator("#version")).to_have_value("1")
+    box = page.locator("#attachments-box")
+    for path in (report, chart):
+        page.set_input_files("#attachment-file", str(path))
+        page.get_by_role("button", name="上載").click()
+        expect(box).to_contain_text(f"已附上：{path.name}")
+    page.set_input_files("#attachment-file", str(fake))
+    page.get_by_role("button", name="上載").click()
+    expect(box.locator("#attachment-message")).to_contain_text("只接受 PDF、PNG 及 JPEG 檔案")
+    expect(box.locator("tbody tr")).to_have_count(2)
+    expect(page.locator("#title")).to_have_value("更快捷的牌照續期服務")  # the page stayed
+    expect(page.locator("#version")).to_have_value("1")
+    box.scroll_into_view_if_needed()
+    folder = Path(os.environ.get("AWARDS_SHOTS", "/tmp/shots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / "entry-attachments-tablet-zh.png"))
+    with page.expect_download() as download:
+        box.get_by_role("link", name=report.name).click()
+    assert download.value.suggested_filename == report.name
+    assert Path(download.value.path()).read_bytes() == report.read_bytes()
+    box.get_by_role("button", name=f"移除 {chart.name}").click()
+    expect(box).to_contain_text(f"已移除：{chart.name}")
+    expect(box.locator("tbody tr")).to_have_count(1)
+    page.set_viewport_size({"width": 390, "height": 844})
+    box.scroll_into_view_if_needed()
+    page.screenshot(path=str(folder / "entry-attachments-phone-zh.png"))

@@ -180,3 +180,38 @@ def test_an_empty_pack_is_one_page() -> None:
     assert write_pack(out, campaign_name_en="C", campaign_name_zh="C", round_label_en="R",
                       round_label_zh="R", snapshots=[]) == 1
     assert "No entries" in PdfReader(io.BytesIO(out.getvalue())).pages[0].extract_text()
+
+
+def test_an_entry_without_attachments_leaves_no_near_empty_page() -> None:
+    snapshots = []
+    for code, en, zh in (("BD", "Buildings Department", "屋宇署"),
+                         ("HYD", "Highways Department", "路政署")):
+        short = snapshot(code, en, zh, f"Serving the public at {en}", paragraphs=1,
+                         pledges=3)
+        short["attachments"] = []
+        snapshots.append(short)
+    out = io.BytesIO()
+    pages = write_pack(out, campaign_name_en="Award", campaign_name_zh="獎",
+                       round_label_en="Preliminary round", round_label_zh="初選",
+                       snapshots=snapshots)
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(out.getvalue())).pages]
+    assert pages == len(texts) == 3  # the cover with its contents, then one page each
+    assert "Attachments附件None沒有" in compact(texts[1])
+
+
+def test_contents_rows_never_split_across_pages() -> None:
+    snapshots = [snapshot(f"D{i:02d}", f"Department number {i} of the government",
+                          f"第{i}號部門", f"Entry {i}", paragraphs=1, pledges=1)
+                 for i in range(40)]
+    out = io.BytesIO()
+    write_pack(out, campaign_name_en="Award", campaign_name_zh="獎",
+               round_label_en="Preliminary round", round_label_zh="初選",
+               snapshots=snapshots)
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(out.getvalue())).pages]
+    assert "Contents" in texts[0] and "D00" in texts[0]  # the contents start on the cover
+    contents = [text for text in texts if "Title 標題" in text]
+    assert len(contents) == 3
+    for i in range(40):
+        chinese = [n for n, text in enumerate(contents) if f"第{i}號部門 D{i:02d}" in text]
+        english = [n for n, text in enumerate(contents) if f"Department number {i} of" in text]
+        assert len(chinese) == 1 and chinese == english, i  # one row, on one page

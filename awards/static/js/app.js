@@ -116,6 +116,7 @@
     var target = event.detail.target;
     if (target && event.detail.xhr && event.detail.xhr.responseText) {
       target.innerHTML = event.detail.xhr.responseText;
+      if (window.htmx) window.htmx.process(target);  // its forms and links work like the rest
     }
   });
 

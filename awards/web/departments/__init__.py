@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("departments", __name__)
 
-from awards.web.departments import routes  # noqa: E402,F401
+from awards.web.departments import attachment_routes, routes  # noqa: E402,F401

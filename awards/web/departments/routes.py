@@ -17,6 +17,7 @@ from awards.campaigns.panels import department_campaigns
 from awards.campaigns.services import as_utc, rollback_use_case
 from awards.entries import clock
 from awards.entries.deadline import CLOSED, window
+from awards.entries.attachments import MAX_BYTES
 from awards.entries.drafts import apply_row_action, parse_entry_form
 from awards.entries.services import (
     department_of,
@@ -27,6 +28,7 @@ from awards.entries.services import (
     submit_entry,
 )
 from awards.entries.snapshots import entry_snapshot
+from awards.entries.uploads import max_attachments
 from awards.exceptions import AwardsError, EntryConflict, EntryIncomplete, EntryInputError
 from awards.web.access import campaign_or_404, roles
 from awards.web.departments import bp
@@ -72,6 +74,18 @@ def _scope(slug: str):
     return campaign, department
 
 
+def attachments_context(campaign, department, entry=None, state=None) -> dict:
+    """What ``departments/_attachments.html`` shows: the draft's files in upload order,
+    whether they can change, and the limits."""
+    entry = entry if entry is not None else find_entry(campaign, department)
+    if state is None:
+        _deadline, state = window(campaign, department)
+    submitted = entry is not None and entry.status == "submitted"
+    return {"campaign": campaign, "attachments": list(entry.attachments) if entry else [],
+            "attachments_readonly": submitted or state == CLOSED,
+            "max_attachments": max_attachments(), "max_mib": MAX_BYTES // 2**20}
+
+
 def _page(campaign, department, *, texts=None, version=None, status=200, message=None,
           conflict=None, missing=None, blank=1):
     criteria = preliminary_criteria(campaign)
@@ -79,7 +93,8 @@ def _page(campaign, department, *, texts=None, version=None, status=200, message
     deadline, state = window(campaign, department)
     submitted = entry is not None and entry.status == "submitted"
     return render_template(
-        "departments/entry.html", campaign=campaign, department=department, entry=entry,
+        "departments/entry.html", **attachments_context(campaign, department, entry, state),
+        department=department, entry=entry,
         criteria=criteria, texts=texts or entry_texts(entry, criteria),
         version=entry.version if version is None and entry else (version or 0),
         deadline=deadline, window=state, now=clock.now(),

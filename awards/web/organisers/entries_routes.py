@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from awards.campaigns.services import rollback_use_case
 from awards.entries.overview import entries_overview, state_counts
+from awards.entries.pack import eligible_snapshots, pack_jobs
 from awards.entries.services import (
     department_of,
     extend_deadline,
@@ -22,6 +25,8 @@ from awards.entries.services import (
 )
 from awards.entries.snapshots import entry_snapshot, snapshot_intact
 from awards.exceptions import AwardsError
+from awards.jobs import waiting_long
+from awards.tasks import start_judges_pack
 from awards.web.access import campaign_or_404, roles
 from awards.web.forms import EmptyForm
 from awards.web.messages import describe
@@ -77,8 +82,32 @@ def _hong_kong_time(value: str) -> datetime | None:
 def entries(slug: str):
     campaign = campaign_or_404(slug)
     rows = entries_overview(campaign)
+    jobs = pack_jobs(campaign) if current_user.role == "organiser" else []
     return render_template("organisers/entries.html", campaign=campaign, rows=rows,
-                           counts=state_counts(rows), form=EmptyForm(), hong_kong=HONG_KONG)
+                           counts=state_counts(rows), form=EmptyForm(), hong_kong=HONG_KONG,
+                           jobs=jobs, waiting_long=waiting_long,
+                           eligible=sum(1 for row in rows if row.entry is not None
+                                        and row.entry.eligibility == "eligible"))
+
+
+@bp.route("/c/<slug>/entries/pack", methods=["POST"])
+@roles("organiser")
+def entries_pack(slug: str):
+    """Queue the judges' pack of the eligible entries (SPEC 5.1); the entries page shows
+    its progress and then the download. Refused, with the reason, when nothing is eligible."""
+    campaign = campaign_or_404(slug)
+    _checked()
+    try:
+        count = len(eligible_snapshots(campaign))
+    except AwardsError as exc:
+        flash(describe(exc), "error")
+        return _back(slug)
+    name = f"judges-pack-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.pdf"
+    start_judges_pack(campaign, name, count, current_user.username)
+    flash(ngettext("The judges' pack of %(num)s eligible entry is being prepared.",
+                   "The judges' pack of %(num)s eligible entries is being prepared.", count),
+          "success")
+    return redirect(url_for(".entries", slug=slug, _anchor="judges-pack"), code=303)
 
 
 @bp.route("/c/<slug>/entries/<code>")
