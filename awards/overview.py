@@ -71,3 +71,8 @@ def campaign_counts(campaign: Campaign) -> CampaignCounts:
 
 def chain_status(campaign: Campaign) -> ChainCheck:
     return verify_stored_chain(campaign.slug)
+
+
+def database_answers() -> None:
+    """Run the cheapest query (the health check); raises when the database is unreachable."""
+    db.session.execute(select(1))

@@ -161,3 +161,20 @@ def test_an_invitation_is_used_once_even_when_accepted_twice_at_once(app):
         t.join(timeout=60)
     assert sorted(results) == ["NotFound", "ok"]
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_people_page_lists_accounts_by_role_then_username(client, make_user):
+    from awards.accounts.services import create_invitation, people_listing
+
+    make_user("organiser", "olivia")
+    make_user("auditor", "zed")
+    make_user("auditor", "amy")
+    for number in range(3):
+        create_invitation("judge", name=f"Judge {number}", actor="olivia")
+    listing = people_listing(invitations=2)
+    assert [(u.role, u.username) for u in listing.users] == [
+        ("auditor", "amy"), ("auditor", "zed"), ("organiser", "olivia")]
+    assert [i.name for i in listing.invitations] == ["Judge 2", "Judge 1"]
+    client.signin("olivia", PASSWORD)
+    page = client.get("/organiser/people").get_data(as_text=True)
+    assert page.index(">amy<") < page.index(">zed<") < page.index(">olivia<")

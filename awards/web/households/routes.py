@@ -10,7 +10,8 @@ import time
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from awards.extensions import db, limiter
+from awards.campaigns.visibility import campaign_by_id
+from awards.extensions import limiter
 from awards.models import Campaign
 from awards.voting import abuse
 from awards.voting.ballots import (
@@ -51,7 +52,7 @@ def _vote_session() -> dict | None:
 
 
 def _campaign_for(data: dict) -> Campaign | None:
-    return db.session.get(Campaign, data["campaign"])
+    return campaign_by_id(data["campaign"])
 
 
 def _sorted_departments(campaign: Campaign):
