@@ -155,6 +155,15 @@ def recover_stale_job(job: Job) -> str:
     return job.status
 
 
+def latest_job(campaign_id: int, kind: str) -> Job | None:
+    """The campaign's latest job of ``kind`` (recovered when stale), or None."""
+    job = db.session.scalar(select(Job).where(Job.campaign_id == campaign_id, Job.kind == kind)
+                            .order_by(Job.id.desc()).limit(1))
+    if job is not None:
+        recover_stale_job(job)
+    return job
+
+
 def recover_stale_jobs() -> int:
     """Recover every stale job (a worker at start, and once a minute); returns how many."""
     jobs = db.session.scalars(select(Job).where(Job.status == "running")).all()
