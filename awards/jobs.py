@@ -1,4 +1,5 @@
-"""Long organiser work (the letters PDF) on a job queue.
+"""Long organiser work (letters PDF, audit bundle, frame import: :mod:`awards.tasks`) on a
+job queue.
 
 The queue is Huey: a SQLite file under ``instance/`` by default, Redis when ``REDIS_URL`` is
 set, and run synchronously in-process under test. Its worker is ``flask awards worker``
@@ -55,7 +56,8 @@ KINDS: dict[str, JobKind] = {}
 
 
 def job_kind(name: str, *, retry_safe: bool) -> Callable[[Work], Work]:
-    """Register ``work(job, progress) -> result file name`` as the job kind ``name``."""
+    """Register ``work(job, progress) -> result`` as the job kind ``name`` (the result, kept
+    in ``result_path``, is the name of a file in the campaign's exports, or a short text)."""
 
     def register(work: Work) -> Work:
         KINDS[name] = JobKind(work, retry_safe)

@@ -22,8 +22,8 @@ from ..deployed import ROOT, Gunicorn, TlsProxy, self_signed_certificate
 from ..live import HttpSession
 from .helpers import DESKTOP, PHONE, TIMEOUT_MS, choice, expect_receipt
 
-# One xdist worker runs the module, so the deployment is made once.
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("tls")]
+# One xdist worker runs the module, so the deployment is made once (tests/conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SECRETS = {
     "SECRET_KEY": "tls-test-secret-key-0123456789abcdef",
