@@ -38,6 +38,10 @@ class Config:
     JOB_QUEUE_FILE = os.environ.get("AWARDS_JOB_QUEUE_FILE")
     JOB_LEASE_SECONDS = float(os.environ.get("AWARDS_JOB_LEASE_SECONDS", "60"))
     JOB_MAX_ATTEMPTS = int(os.environ.get("AWARDS_JOB_MAX_ATTEMPTS", "3"))
+    # Letters drawn per batch of the letters PDF: its memory bound and its progress step.
+    LETTERS_PER_BATCH = int(os.environ.get("AWARDS_LETTERS_PER_BATCH", "500"))
+    # Household frame uploads larger than this (bytes) are imported by the job worker.
+    FRAME_JOB_BYTES = int(os.environ.get("AWARDS_FRAME_JOB_BYTES", str(1024 * 1024)))
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXIES = int(os.environ.get("AWARDS_TRUSTED_PROXIES", "0"))
     EXPORTS_DIR = os.environ.get("AWARDS_EXPORTS_DIR")  # default: instance/exports

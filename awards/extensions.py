@@ -9,8 +9,9 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session
 
 # Stable constraint names make Alembic migrations portable between SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -41,3 +42,42 @@ csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()
 limiter = Limiter(key_func=client_address, default_limits=[])
+
+
+# --------------------------------------------------------------------------- writes held
+
+_WROTE = "awards.transaction_wrote"
+_CONNECTION = "awards.transaction_connection"
+
+
+@event.listens_for(Engine, "begin")
+def _transaction_begins(connection) -> None:
+    connection.info.pop(_WROTE, None)
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _note_a_write(connection, _cursor, _statement, _parameters, context, _many) -> None:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        connection.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_begin")
+def _session_begins(session, _transaction, connection) -> None:
+    session.info[_CONNECTION] = connection
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _session_transaction_ends(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CONNECTION, None)
+
+
+def transaction_has_writes(session: Session) -> bool:
+    """Whether ``session``'s transaction holds changes that a commit would make permanent:
+    objects not flushed yet, or an ``INSERT``, ``UPDATE`` or ``DELETE`` statement run since
+    it began (flushed by the ORM or executed on its connection; SQL text is not inspected).
+    Starts no transaction."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    connection = session.info.get(_CONNECTION)
+    return connection is not None and bool(connection.info.get(_WROTE))

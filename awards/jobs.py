@@ -1,4 +1,5 @@
-"""Long organiser work (the letters PDF) on a job queue.
+"""Long organiser work (letters PDF, audit bundle, frame import: :mod:`awards.tasks`) on a
+job queue.
 
 The queue is Huey: a SQLite file under ``instance/`` by default, Redis when ``REDIS_URL`` is
 set, and run synchronously in-process under test. Its worker is ``flask awards worker``
@@ -55,7 +56,8 @@ KINDS: dict[str, JobKind] = {}
 
 
 def job_kind(name: str, *, retry_safe: bool) -> Callable[[Work], Work]:
-    """Register ``work(job, progress) -> result file name`` as the job kind ``name``."""
+    """Register ``work(job, progress) -> result`` as the job kind ``name`` (the result, kept
+    in ``result_path``, is the name of a file in the campaign's exports, or a short text)."""
 
     def register(work: Work) -> Work:
         KINDS[name] = JobKind(work, retry_safe)
@@ -153,6 +155,15 @@ def recover_stale_job(job: Job) -> str:
         enqueue(job.id)
     db.session.refresh(job)
     return job.status
+
+
+def latest_job(campaign_id: int, kind: str) -> Job | None:
+    """The campaign's latest job of ``kind`` (recovered when stale), or None."""
+    job = db.session.scalar(select(Job).where(Job.campaign_id == campaign_id, Job.kind == kind)
+                            .order_by(Job.id.desc()).limit(1))
+    if job is not None:
+        recover_stale_job(job)
+    return job
 
 
 def recover_stale_jobs() -> int:

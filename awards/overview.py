@@ -174,3 +174,6 @@ def next_step(campaign: Campaign) -> NextStep:
             return NextStep("results", blockers=[exc], checklist=checks)
         return NextStep("publish", checklist=checks)
     return NextStep("phase", target=next_state(campaign), checklist=checks)
+def database_answers() -> None:
+    """Run the cheapest query (the health check); raises when the database is unreachable."""
+    db.session.execute(select(1))

@@ -53,6 +53,32 @@ def pytest_sessionstart(session) -> None:
                         "-d", str(ROOT / "awards/translations")], check=True)
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked ``slow`` run first (in their own order; the others keep theirs): under
+    pytest-xdist both workers start on them and the short tests fill in around them, so
+    no worker is left running a long test at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+# Modules whose tests share an expensive module fixture: one xdist worker runs all of them.
+ONE_WORKER_MODULES = frozenset({"tests/browser/test_tls.py"})
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Tests are handed out one by one, as ``--dist load`` does but without its large first
+    batches (the slow tests, first in the list, are taken by whichever worker is free), except
+    that a module of :data:`ONE_WORKER_MODULES` goes to a single worker. (``--dist loadgroup``
+    no longer groups under pytest 9, whose node ids xdist 3.8 cannot suffix.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return Scheduling(config, log)
+
+
 def worker_database(url: str) -> str:
     """Under pytest-xdist each worker gets its own PostgreSQL database (``test_gw0``, …),
     created on first use, so that workers never truncate each other's tables."""

@@ -78,8 +78,13 @@ class TlsProxy:
         return self
 
     def __exit__(self, *exc) -> None:
+        try:  # wakes the thread blocked in accept(), which a close alone does not
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.listener.close()
         self.thread.join(timeout=5)
+        assert not self.thread.is_alive(), "the proxy's accept loop did not stop"
 
     def _accept_loop(self) -> None:
         while True:
@@ -131,7 +136,8 @@ class TlsProxy:
 
 
 class Gunicorn:
-    """``gunicorn -w 2 app:app`` on 127.0.0.1 with ``env``; waits until /healthz answers."""
+    """``gunicorn -w 2 app:app`` on 127.0.0.1 with ``env``; waits until /healthz answers.
+    Stopping it gives its workers a second to finish before they are killed."""
 
     def __init__(self, env: dict[str, str], log: Path, workers: int = 2):
         self.env, self.log_path, self.workers = env, log, workers
@@ -142,7 +148,8 @@ class Gunicorn:
         self.log = self.log_path.open("w+")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", "gthread",
-             "--threads", "4", "-b", "127.0.0.1:0", "app:app"],
+             "--threads", "4", "-b", "127.0.0.1:0", "--graceful-timeout", "1",
+             *_without_control_socket(), "app:app"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while not self.port:
@@ -177,6 +184,15 @@ class Gunicorn:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+def _without_control_socket() -> list[str]:
+    """Gunicorn 24+ opens a control socket at one path per user (``~/.gunicorn``), which
+    two test servers at once would share, and waits for its thread when stopping."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    known = any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS)
+    return ["--no-control-socket"] if known else []
 
 
 def seed() -> dict:

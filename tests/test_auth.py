@@ -208,3 +208,20 @@ def test_a_judges_acceptance_page_names_the_panel(client, campaign, app):
     token = create_invitation("judge", name="Judge One", username="j01", actor="olivia")
     html = client.get(f"/invite/{token}").get_data(as_text=True)
     assert "Judging panel of: Customer Service Excellence Award (test)" in html
+
+
+def test_people_page_lists_accounts_by_role_then_username(client, make_user):
+    from awards.accounts.services import create_invitation, people_listing
+
+    make_user("organiser", "olivia")
+    make_user("auditor", "zed")
+    make_user("auditor", "amy")
+    for number in range(3):
+        create_invitation("auditor", name=f"Auditor {number}", actor="olivia")
+    listing = people_listing(invitations=2)
+    assert [(u.role, u.username) for u in listing.users] == [
+        ("auditor", "amy"), ("auditor", "zed"), ("organiser", "olivia")]
+    assert [i.name for i in listing.invitations] == ["Auditor 2", "Auditor 1"]
+    client.signin("olivia", PASSWORD)
+    page = client.get("/organiser/people").get_data(as_text=True)
+    assert page.index(">amy<") < page.index(">zed<") < page.index(">olivia<")

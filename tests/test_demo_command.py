@@ -24,6 +24,7 @@ def row_counts() -> dict[str, int]:
             for m in (Campaign, User, AuditEvent)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [[], ["--reset"]])
 def test_demo_is_refused_in_production_through_the_real_command(app, args, tmp_path):
     """The installed ``flask`` command with a production environment and its secrets, on

@@ -27,7 +27,8 @@ from awards.models.base import utcnow
 
 from .conftest import MINIMAL_CONFIG, PASSWORD, ROOT
 
-LETTERS = 1500  # three batches of 500 pages: several seconds of work
+LETTERS = 240  # ten batches of 24 pages (AWARDS_LETTERS_PER_BATCH below)
+BATCH = 24
 
 
 def _job() -> Job:
@@ -123,14 +124,14 @@ class Worker:
         self.log.close()
 
 
-def _until(condition, seconds: float, what: str, log: Path):
+def _until(condition, seconds: float, what: str, log: Path, every: float = 0.2):
     """Poll ``condition`` until it returns something true, within a deadline."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
-        time.sleep(0.2)
+        time.sleep(every)
     raise AssertionError(f"{what} within {seconds} s; worker log:\n"
                          + log.read_text(errors="replace")[-3000:])
 
@@ -144,7 +145,8 @@ def worker_setup(tmp_path):
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
                AWARDS_JOB_QUEUE_FILE=str(tmp_path / "queue.db"),
                AWARDS_EXPORTS_DIR=str(tmp_path / "exports"),
-               AWARDS_JOB_LEASE_SECONDS="2", AWARDS_ENV="development")
+               AWARDS_JOB_LEASE_SECONDS="2", AWARDS_LETTERS_PER_BATCH=str(BATCH),
+               AWARDS_ENV="development")
     env.pop("REDIS_URL", None)
     app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "TESTING": True,
                       "JOB_QUEUE_IMMEDIATE": False, "RATELIMIT_STORAGE_URI": "memory://",
@@ -174,13 +176,17 @@ def test_a_worker_killed_mid_letters_is_replaced_and_the_pdf_completes(worker_se
     assert _job().status == "queued"  # on the queue file, not run in this process
     log = tmp_path / "worker.log"
 
+    # Killed as soon as its first batch is recorded, with nine batches still to draw.
     first = Worker(env, log)
     try:
-        _until(lambda: _job().done >= 500, 120, "the first worker wrote no batch", log)
+        _until(lambda: _job().done >= BATCH, 120, "the first worker wrote no batch", log,
+               every=0.02)
     finally:
         first.kill()
-    assert _job().status == "running"  # what the old threads left for ever
-    assert list(folder.glob(".letters-big.pdf.*.part"))  # killed mid-write
+    killed = _job()
+    assert killed.status == "running" and killed.done < LETTERS  # left for ever before
+    part = list(folder.glob(".letters-big.pdf.*.part"))  # killed mid-write
+    assert len(part) == 1 and part[0].stat().st_size > 0
 
     client = CsrfClient(app.test_client())
     client.signin("olivia", PASSWORD)
@@ -196,7 +202,8 @@ def test_a_worker_killed_mid_letters_is_replaced_and_the_pdf_completes(worker_se
 
     second = Worker(env, log)
     try:
-        _until(lambda: _job().status in ("done", "failed"), 240, "the job did not end", log)
+        _until(lambda: _job().status in ("done", "failed"), 240, "the job did not end", log,
+               every=0.1)
     finally:
         second.stop()
     job = _job()

@@ -279,3 +279,20 @@ def staff_signin_events(*, failed_only: bool = False, page: int = 1) -> SignInLi
     events = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
                "subject": e.subject, "data": json.loads(e.data)} for e in rows]
     return SignInListing(events, page, pages, total)
+
+
+@dataclass
+class PeopleListing:
+    """The organisers' people page: every account, and the latest invitations."""
+
+    users: list[User]
+    invitations: list[Invitation]
+
+
+def people_listing(*, invitations: int = 50) -> PeopleListing:
+    """Every staff account by role then username, and the ``invitations`` latest
+    invitations, newest first."""
+    users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+    latest = db.session.scalars(select(Invitation).order_by(Invitation.created_at.desc())
+                                .limit(invitations)).all()
+    return PeopleListing(list(users), list(latest))

@@ -52,6 +52,11 @@ def published_campaign(slug: str) -> Campaign | None:
                                                     Campaign.state == "published"))
 
 
+def campaign_by_id(campaign_id: int) -> Campaign | None:
+    """The campaign with this id (a household's vote session names its campaign by id)."""
+    return db.session.get(Campaign, campaign_id)
+
+
 def all_campaigns() -> list[Campaign]:
     """Every campaign, newest first (organisers and auditors)."""
     return list(db.session.scalars(select(Campaign).order_by(Campaign.created_at.desc())))

@@ -56,7 +56,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,6 +87,7 @@ LISTED_FILES = ("config.json", "districts.csv", "sample.json", "ballots.csv", "c
 ZIP_ORDER = (MANIFEST, *LISTED_FILES, SIGNATURE)
 FILE_MODE = 0o644 << 16
 CACHE_PREFIX = "audit-bundle-"
+BUNDLE_STEPS = 3  # data read, bundle built and signed, file written
 
 
 class BundleError(AwardsError):
@@ -452,14 +453,17 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def cached_bundle(campaign: Campaign) -> AuditBundle:
+def cached_bundle(campaign: Campaign, progress: Callable[[int], None] | None = None
+                  ) -> AuditBundle:
     """The signed bundle of the current published version, from the exports folder when
     nothing it depends on changed (an anonymous download must not rebuild and re-sign it).
 
     The cache key is the published version, the inputs digest of the campaign's data now
     (so data changed behind the services' back still fails as in :func:`build_bundle`),
     the audit chain's head (every recorded event changes ``audit_log.jsonl``), the public
-    key and the app and numpy versions. Writes nothing to the database.
+    key and the app and numpy versions. Writes nothing to the database. ``progress`` is
+    called with 1 once the data are read and 2 once the bundle is built (a queued job's
+    steps; see :data:`BUNDLE_STEPS`).
 
     Raises
     ------
@@ -469,6 +473,8 @@ def cached_bundle(campaign: Campaign) -> AuditBundle:
     version = published_version(campaign)
     data = current_data(campaign, version)
     head = audit_head(campaign)
+    if progress:
+        progress(1)
     try:
         body = cache_path(campaign, version, data.digest, head).read_bytes()
         manifest = zipfile.ZipFile(io.BytesIO(body)).read(MANIFEST)
@@ -480,6 +486,8 @@ def cached_bundle(campaign: Campaign) -> AuditBundle:
                            manifest_sha256=hashlib.sha256(manifest).hexdigest(),
                            public_key=campaign.signing_public_key or "", audit_head=head)
     bundle = build_bundle(campaign, data)
+    if progress:
+        progress(2)
     try:
         # Keyed by the chain's head read above: the bundle's log may stop earlier (a
         # pending correction); an event that came meanwhile only leaves an unused file.

@@ -15,7 +15,7 @@ from awards.csvfile import unescape_formula
 from awards.models import Campaign
 from awards.voting.codes import parse_code
 from awards.voting.households import IssuedLetter
-from awards.voting.letters import Letter, write_letters_csv, write_letters_pdf
+from awards.voting.letters import LETTERS_PER_BATCH, Letter, write_letters_csv, write_letters_pdf
 
 
 def csv_deliverer(path: Path, announce: Callable[[str], None] | None = None
@@ -53,7 +53,7 @@ def write_pdf(campaign: Campaign, letters: Iterable[IssuedLetter], out: BinaryIO
         out, campaign_name_en=campaign.name_en, campaign_name_zh=campaign.name_zh,
         vote_url_base=config["PUBLIC_BASE_URL"],
         return_address=config.get("RETURN_ADDRESS", "Award Secretariat\nFreepost"),
-        progress=progress,
+        progress=progress, batch_size=config.get("LETTERS_PER_BATCH", LETTERS_PER_BATCH),
         vote_by=campaign.voting_closes_at.date() if campaign.voting_closes_at else None)
 
 

@@ -514,6 +514,7 @@ def write_letters_pdf(
     return_address: str,
     progress: Callable[[int], None] | None = None,
     vote_by: dt.date | None = None,
+    batch_size: int = LETTERS_PER_BATCH,
 ) -> int:
     """Write the print-ready bilingual letters PDF (SPEC section 3 "Letters").
 
@@ -539,6 +540,9 @@ def write_letters_pdf(
         Called with the number of letters written so far after each batch.
     vote_by
         Last day of voting, printed when given.
+    batch_size
+        Letters drawn per batch (memory is bounded by one batch; ``progress`` is called
+        after each).
 
     Returns
     -------
@@ -565,7 +569,7 @@ def write_letters_pdf(
     _check_glyphs("campaign texts", _constant_texts(style), body)
     pdf = PdfConcatenator(out)
     written = 0
-    for batch in _batches(letters, LETTERS_PER_BATCH):
+    for batch in _batches(letters, max(int(batch_size), 1)):
         pdf.add_document(_render_batch(batch, style))
         written += len(batch)
         if progress:

@@ -15,6 +15,13 @@ remailers): once the inbox holds ``2 × POOL`` ballots of a campaign, a random
 ballot's stay in the inbox is random, not first-in first-out. When voting is closed, and
 before any count is shown, whatever is left moves.
 
+The mixer's transactions are its own. It is called between the caller's transactions (after
+a vote or a paper import has committed, or before a count): it ends a transaction that
+only read, and refuses (``RuntimeError``) to run in one that holds writes, flushed or not,
+since committing or rolling back that work is the caller's business. The one exception is
+a count after the close with an empty inbox: nothing moves, so the caller's transaction is
+left as it is (publishing a correction computes and checks its results in one).
+
 Two mixers never move one ballot twice: the ``DELETE … RETURNING`` claims rows (a row
 already deleted by another transaction is not returned), PostgreSQL mixers of a campaign
 take an advisory lock, and SQLite transactions begin with ``BEGIN IMMEDIATE``.
@@ -28,7 +35,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, func, insert, select, text
 
 from awards.campaigns.services import voting_is_open
-from awards.extensions import db
+from awards.extensions import db, transaction_has_writes
 from awards.models import Ballot, Campaign, InboxBallot
 
 POOL = 50  # ballots kept in the inbox while voting is open; the smallest batch moved
@@ -51,31 +58,41 @@ def pending(campaign_id: int) -> int:
 def mix_after_vote(campaign_id: int) -> int:
     """Run after a vote (or a paper import) has committed: mixes when the inbox holds enough
     ballots, never waits for a mixer already running, and never fails the vote (an error is
-    logged; the next vote or the close mixes again).
+    logged; the next vote or the close mixes again). Its transactions are its own: it
+    commits the count it reads (on SQLite a transaction holds the write lock).
 
     Returns
     -------
     int
         Ballots moved.
+
+    Raises
+    ------
+    RuntimeError
+        When the caller's transaction holds writes (see :func:`_between_transactions`).
     """
+    _between_transactions()
     try:
         if pending(campaign_id) < MIX_THRESHOLD:
-            _end_read()
+            db.session.commit()  # ends the count's read: nothing else is in it
             return 0
         return _mix(campaign_id, keep=POOL, wait=False)
     except Exception:  # the ballot is stored; mixing is retried by the next caller
-        db.session.rollback()
+        db.session.rollback()  # the mixer's own transaction: the caller's had no writes
         current_app.logger.exception("the ballot mixer failed; it runs again after the "
                                      "next vote and when voting closes")
         return 0
 
 
-def _end_read() -> None:
-    """End the transaction the inbox count opened (on SQLite it holds the write lock),
-    unless the caller has changes of its own in it."""
+def _between_transactions() -> None:
+    """Make sure the mixer starts its own transaction: end the caller's when it only read,
+    refuse when it holds writes (flushed or not), which the mixer must neither commit nor
+    roll back."""
     session = db.session
-    if not (session.new or session.dirty or session.deleted):
-        session.commit()
+    if transaction_has_writes(session):
+        raise RuntimeError("the ballot mixer runs in a transaction of its own; commit the "
+                           "session's changes before calling it")
+    session.commit()
 
 
 def mix_everything(campaign_id: int) -> int:
@@ -93,8 +110,9 @@ def mix_before_count(campaign: Campaign) -> int:
     """Call before any count of ballots is computed or shown (turnout, results, exports):
     while voting is open, mixes what is due; once it is closed, empties the inbox.
 
-    The caller's session must hold no unsaved changes: the mixer commits it first, to run
-    in a transaction of its own.
+    The caller's transaction must hold no writes when there is something to mix: the
+    mixer commits a transaction that only read, to run in one of its own, and raises
+    ``RuntimeError`` otherwise. After the close with an empty inbox it only reads.
     """
 
     if voting_is_open(campaign):
@@ -105,11 +123,8 @@ def mix_before_count(campaign: Campaign) -> int:
 
 
 def _mix(campaign_id: int, *, keep: int, wait: bool) -> int:
+    _between_transactions()
     session = db.session
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("the ballot mixer runs in a transaction of its own; commit the "
-                           "session's changes before calling it")
-    session.commit()
     try:
         connection = session.connection()
         if not _lock(connection, campaign_id, wait):

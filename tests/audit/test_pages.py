@@ -202,7 +202,7 @@ def test_audit_log_shows_events_and_the_chain_check(published, signed_in):
         AuditEvent.chain == SLUG))
     assert f"Hash chain intact: {total} events" in html
     assert action_cell("published") in html and action_cell("sample_drawn") in html
-    assert "Download the audit bundle" in html and "Publish a corrected version" in html
+    assert "Prepare the audit bundle" in html and "Publish a corrected version" in html
 
 
 def test_audit_log_filters_by_action_and_actor(published, signed_in):
@@ -266,7 +266,11 @@ def test_auditor_reads_the_log_and_downloads_the_bundle(published, client, make_
 
 
 def test_staff_bundle_download_is_a_form_and_a_get_writes_nothing(published, signed_in):
-    """SPEC 7 audits the export; a GET must not write, so the download is a POST form."""
+    """SPEC 7 audits the export; a GET must not write, so the download is a POST form
+    (shown to organisers once the bundle job has built the bundle)."""
+    html = signed_in.get(f"/organiser/c/{SLUG}/audit").get_data(as_text=True)
+    assert f'action="/organiser/c/{SLUG}/audit/bundle.zip"' not in html
+    assert signed_in.post(f"/organiser/c/{SLUG}/audit/bundle-job").status_code == 303
     html = signed_in.get(f"/organiser/c/{SLUG}/audit").get_data(as_text=True)
     form = html.split(f'action="/organiser/c/{SLUG}/audit/bundle.zip"')[0].rsplit("<form", 1)[1]
     assert 'method="post"' in form

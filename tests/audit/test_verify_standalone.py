@@ -1,8 +1,9 @@
-"""The verifier runs as a copy of its single file in a fresh virtual environment that holds
-only numpy (SPEC section 7: no Flask, no database, no awards package, no cryptography)."""
+"""The verifier runs as a copy of its single file in a virtual environment that holds only
+numpy (SPEC section 7: no Flask, no database, no awards package, no cryptography)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -18,28 +19,63 @@ from awards.audit import verify
 from .test_verify_mutations import rezip
 
 
-@pytest.fixture(scope="session")
-def numpy_only_python(tmp_path_factory) -> Path:
-    """A venv with only numpy (the project's version: the bootstrap stream is numpy's)."""
-    root = tmp_path_factory.mktemp("numpy-only")
-    env_dir = root / "venv"
+ALLOWED = {"numpy", "pip", "setuptools", "wheel"}
+
+
+def cache_root() -> Path:
+    """Where test environments that take long to build are kept between sessions:
+    ``AWARDS_TEST_CACHE``, else ``$XDG_CACHE_HOME/awards-tests`` (``~/.cache``)."""
+    configured = os.environ.get("AWARDS_TEST_CACHE")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "awards-tests"
+
+
+def installed_distributions(env_dir: Path) -> set[str]:
+    """Names of the distributions installed in a virtual environment, from their metadata."""
+    return {path.name.split("-")[0].lower()
+            for path in env_dir.glob("lib/python*/site-packages/*.dist-info")}
+
+
+def build_numpy_only(env_dir: Path, requirement: str) -> bool:
+    """A fresh venv holding only ``requirement``; False when no index or wheel is reachable."""
+    shutil.rmtree(env_dir, ignore_errors=True)
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    requirement = f"numpy=={numpy.__version__}"
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     cache = Path(os.environ.get("PIP_FIND_LINKS", ""))
     attempts = ([[*pip, "--no-index", "--find-links", str(cache), requirement]]
                 if cache.is_dir() and str(cache) != "." else [])
     attempts.append([*pip, requirement])
-    for command in attempts:
-        if subprocess.run(command, capture_output=True, timeout=300, check=False).returncode == 0:
-            break
-    else:
-        pytest.skip(f"cannot install {requirement} into a fresh venv (no index reachable)")
-    listed = subprocess.run([str(python), "-m", "pip", "list", "--format=freeze"],
-                            capture_output=True, text=True, check=True).stdout
-    installed = {line.split("==")[0].lower() for line in listed.splitlines()}
-    assert installed <= {"numpy", "pip", "setuptools", "wheel"}, installed
+    return any(subprocess.run(command, capture_output=True, timeout=300,
+                              check=False).returncode == 0 for command in attempts)
+
+
+@pytest.fixture(scope="session")
+def numpy_only_python() -> Path:
+    """A venv with only numpy (the project's version: the bootstrap stream is numpy's).
+
+    Built once per Python and numpy version and kept in :func:`cache_root`, shared by test
+    sessions and xdist workers (a lock keeps two from building it at once; a marker file,
+    written last, tells a complete one from an interrupted build). Each session still
+    checks that it imports the project's numpy and holds nothing else."""
+    tag = f"py{sys.version_info.major}.{sys.version_info.minor}-numpy{numpy.__version__}"
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    env_dir, marker = root / f"numpy-only-{tag}", root / f"numpy-only-{tag}.complete"
+    python = env_dir / "bin" / "python"
+    with (root / f"numpy-only-{tag}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (marker.exists() and python.exists()):
+            marker.unlink(missing_ok=True)
+            if not build_numpy_only(env_dir, f"numpy=={numpy.__version__}"):
+                pytest.skip(f"cannot install numpy=={numpy.__version__} into a fresh venv "
+                            "(no index reachable)")
+            marker.touch()
+    assert installed_distributions(env_dir) <= ALLOWED, installed_distributions(env_dir)
+    version = subprocess.run([str(python), "-I", "-c", "import numpy; print(numpy.__version__)"],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert version.stdout.strip() == numpy.__version__, version.stdout + version.stderr
     return python
 
 

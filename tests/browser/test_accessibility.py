@@ -14,7 +14,7 @@ from awards.voting.codes import format_code, generate_code
 
 from .helpers import describe, expect_receipt, layout_problems, run_axe, shot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SERIOUS = {"serious", "critical"}
 

@@ -22,7 +22,8 @@ from ..deployed import ROOT, Gunicorn, TlsProxy, self_signed_certificate
 from ..live import HttpSession
 from .helpers import DESKTOP, PHONE, TIMEOUT_MS, choice, expect_receipt
 
-pytestmark = pytest.mark.browser
+# One xdist worker runs the module, so the deployment is made once (tests/conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SECRETS = {
     "SECRET_KEY": "tls-test-secret-key-0123456789abcdef",
@@ -68,17 +69,23 @@ def deployment(tmp_path_factory, database_url) -> Iterator[Deployment]:
     directory = tmp_path_factory.mktemp("tls")
     database = database_url or f"sqlite:///{directory / 'awards.db'}"
     env = production_environment(database)
-    seeded = subprocess.run([sys.executable, "-m", "tests.deployed", "seed"], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=120)
-    assert seeded.returncode == 0, seeded.stderr
-    data = json.loads(seeded.stdout.strip().splitlines()[-1])
+    # Seeded while gunicorn starts: its workers touch no table before the first request.
+    seeding = subprocess.Popen([sys.executable, "-m", "tests.deployed", "seed"], cwd=ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
     cert, key = self_signed_certificate(directory)
     try:
         with Gunicorn(env, directory / "gunicorn.log") as server, \
                 TlsProxy(server.port, cert, key) as proxy:
+            out, err = seeding.communicate(timeout=120)
+            assert seeding.returncode == 0, err
+            data = json.loads(out.strip().splitlines()[-1])
             yield Deployment(proxy.url, proxy, data["codes"], data["username"],
                              data["password"], data["slug"])
     finally:
+        if seeding.poll() is None:
+            seeding.kill()
+            seeding.wait()
         if database_url:
             truncate_all(database_url)
 

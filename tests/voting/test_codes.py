@@ -168,9 +168,11 @@ def test_every_substitution_and_transposition_is_detected_exhaustively() -> None
                 assert rejected(code[:12] + code[13] + code[12])
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(payloads)
 def test_any_single_substitution_or_adjacent_transposition_is_a_typo(payload: str) -> None:
+    """Through ``parse_code`` on drawn codes (each case tries 447 typos); the exhaustive
+    test above proves the property for every code, from the check's linearity."""
     code = payload + check_symbol(payload)
     assert parse_code(code) == code
     for position in range(14):

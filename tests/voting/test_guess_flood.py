@@ -13,6 +13,7 @@ import time
 import urllib.parse
 import zlib
 
+import pytest
 from flask.json.tag import TaggedJSONSerializer
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event, select
@@ -105,6 +106,7 @@ def test_a_flood_client_is_still_paced(app):
         assert abuse.seconds_to_wait() > 0
 
 
+@pytest.mark.slow
 def test_valid_code_gets_through_within_15_s_after_80_wrong_codes_real_server(
         open_campaign, letters, app):
     with LiveServer(app) as server:

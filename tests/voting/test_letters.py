@@ -179,13 +179,13 @@ def test_each_page_carries_its_own_letter(three_letters: tuple[Path, list[Letter
         assert not any(format_code(other.code) in text for other in others)
 
 
-def test_batches_are_joined_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(letters_module, "LETTERS_PER_BATCH", 2)
+def test_batches_are_joined_in_order(tmp_path: Path) -> None:
     letters = sample_letters(5)
     progress: list[int] = []
     pdf = tmp_path / "batched.pdf"
     with pdf.open("wb") as out:
-        pages = write_letters_pdf(iter(letters), out, progress=progress.append, **CAMPAIGN)
+        pages = write_letters_pdf(iter(letters), out, progress=progress.append, batch_size=2,
+                                  **CAMPAIGN)
     assert pages == 5 and progress == [2, 4, 5]
     assert page_count(pdf) == 5
     for page, letter in enumerate(letters, start=1):

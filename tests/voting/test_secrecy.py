@@ -383,3 +383,87 @@ def test_purging_addresses_deletes_every_letter_file(app, big_campaign):
     (folder / "bundle-v1-x.zip").write_bytes(b"kept")
     purge_addresses(campaign)
     assert sorted(p.name for p in folder.iterdir()) == ["bundle-v1-x.zip"]
+
+
+# --------------------------------------------------------------------------- the mixer's
+# transaction boundary: it commits only what it began, or a transaction that only read.
+
+
+def test_the_mixer_refuses_a_transaction_holding_flushed_work(app, big_campaign):
+    """A caller's flushed (not committed) write is neither committed nor rolled back by the
+    mixer: it refuses to run, and the caller decides."""
+    from sqlalchemy import update
+
+    from awards.extensions import transaction_has_writes
+    from awards.models import Campaign
+
+    campaign, _letters = big_campaign
+    campaign_id = campaign.id
+    db.session.commit()
+    assert not transaction_has_writes(db.session)
+    db.session.scalar(select(func.count()).select_from(Ballot))  # a read holds no writes
+    assert not transaction_has_writes(db.session)
+    campaign.name_en = "Renamed, flushed, not committed"
+    db.session.flush()
+    assert not db.session.dirty and transaction_has_writes(db.session)
+    for mix in (mixer.mix_after_vote, mixer.mix_everything):
+        with pytest.raises(RuntimeError, match="transaction of its own"):
+            mix(campaign_id)
+        assert db.session.scalar(select(Campaign.name_en)) == "Renamed, flushed, not committed"
+    db.session.rollback()
+    assert db.session.scalar(select(Campaign.name_en)) != "Renamed, flushed, not committed"
+    # A statement run on the session's connection counts as a write too.
+    db.session.connection().execute(update(Campaign).values(name_en="Core update"))
+    assert transaction_has_writes(db.session)
+    with pytest.raises(RuntimeError):
+        mixer.mix_after_vote(campaign_id)
+    db.session.rollback()
+    assert not transaction_has_writes(db.session)
+    assert db.session.scalar(select(Campaign.name_en)) != "Core update"
+
+
+def test_the_mixer_commits_a_transaction_that_only_read(app, big_campaign):
+    campaign, _letters = big_campaign
+    campaign_id = campaign.id
+    db.session.commit()
+    db.session.scalar(select(func.count()).select_from(Ballot))
+    assert db.session().in_transaction()
+    assert mixer.mix_after_vote(campaign_id) == 0
+    assert not db.session().in_transaction()  # the count's read is over (SQLite's lock freed)
+
+
+def test_a_count_after_the_close_with_an_empty_inbox_leaves_the_callers_work(app,
+                                                                             big_campaign):
+    """Publishing a correction computes and checks its results in one transaction: the
+    count's mixer has nothing to move and must not commit the new version half-made."""
+    from datetime import timedelta
+
+    from awards.models import Campaign
+    from awards.models.base import utcnow
+
+    campaign, _letters = big_campaign
+    campaign.voting_closes_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    campaign.name_en = "Work in progress"
+    db.session.flush()
+    assert mixer.mix_before_count(campaign) == 0
+    db.session.rollback()
+    assert db.session.scalar(select(Campaign.name_en)) != "Work in progress"
+
+
+def test_a_paper_import_commits_before_the_mixer_runs(app, big_campaign):
+    """The paper import's burnt codes, ballots and audit event are committed by the import
+    itself; the mixer then moves a batch in its own transaction."""
+    from awards.audit.service import chain_events
+    from awards.voting.ballots import import_paper_ballots
+
+    campaign, letters = big_campaign
+    rows = "".join(f"{letter.code},A\n" for letter in letters[:2 * mixer.POOL])
+    summary = import_paper_ballots(campaign, io.BytesIO(f"code,choices\n{rows}".encode()))
+    assert summary.valid == 2 * mixer.POOL
+    assert not db.session().in_transaction()
+    assert mixer.pending(campaign.id) == mixer.POOL
+    db.session.rollback()  # nothing of the import is left to lose
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == mixer.POOL
+    assert mixer.pending(campaign.id) == mixer.POOL
+    assert any(e.action == "paper_ballots_imported" for e in chain_events(campaign.slug))

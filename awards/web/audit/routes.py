@@ -44,13 +44,16 @@ from awards.exceptions import AwardsError
 from awards.extensions import db
 from awards.labels import action_label
 from awards.models.audit import SYSTEM_CHAIN
+from awards.jobs import latest_job, waiting_long
 from awards.publication.bundle import cached_bundle, record_export
 from awards.publication.disclosure import withheld_seqs
 from awards.publication.publish import publish, publishable_version, republish
 from awards.results.versions import latest_result, published_versions
+from awards.tasks import start_audit_bundle
 from awards.web.access import campaign_or_404, public, published_campaign_or_404, roles
 from awards.web.audit import bp
 from awards.web.confirmation import confirmation_page, confirmed
+from awards.web.forms import EmptyForm
 from awards.web.fragments import wants_fragment
 from awards.web.households.forms import ReceiptForm
 from awards.web.messages import describe
@@ -168,8 +171,11 @@ def audit_log(slug: str):
     if wants_fragment():
         return render_template("audit/_log.html", **context)
     latest = latest_result(campaign)
+    bundle_job = (latest_job(campaign.id, "audit_bundle")
+                  if current_user.role == "organiser" else None)
     return render_template(
         "audit/log.html", **context, latest=latest, form=PublishForm(),
+        bundle_job=bundle_job, waiting_long=waiting_long,
         can_publish=current_user.role == "organiser" and (
             campaign.state == "published" or (campaign.state == "final_judging"
                                               and latest is not None)))
@@ -217,6 +223,19 @@ def _confirm_publication(campaign, reason: str):
         freezes=[_("ballots"), _("scores"), _("results: a later correction is a new "
                                               "numbered version with a reason")],
         refusals=refusals)
+
+
+@bp.route("/organiser/c/<slug>/audit/bundle-job", methods=["POST"])
+@roles("organiser")
+def bundle_job(slug: str):
+    """Build the audit bundle on the job queue; the audit page shows its progress, then the
+    download form (which reads the built bundle and records the export)."""
+    campaign = campaign_or_404(slug)
+    if EmptyForm().validate_on_submit():
+        start_audit_bundle(campaign, current_user.username)
+    else:
+        flash(_("The form had expired. Please reload the page and try again."), "error")
+    return redirect(url_for(".audit_log", slug=slug), code=303)
 
 
 @bp.route("/organiser/c/<slug>/publish", methods=["POST"])

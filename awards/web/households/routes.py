@@ -11,7 +11,8 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from awards.extensions import db, limiter
+from awards.campaigns.visibility import campaign_by_id
+from awards.extensions import limiter
 from awards.models import Campaign
 from awards.strokes import stroke_key
 from awards.voting import abuse
@@ -53,7 +54,7 @@ def _vote_session() -> dict | None:
 
 
 def _campaign_for(data: dict) -> Campaign | None:
-    return db.session.get(Campaign, data["campaign"])
+    return campaign_by_id(data["campaign"])
 
 
 def _sorted_departments(campaign: Campaign):

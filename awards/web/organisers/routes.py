@@ -1,14 +1,12 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from awards.accounts.services import create_invitation
+from awards.accounts.services import create_invitation, people_listing
 from awards.campaigns.services import next_state, voting_is_open
 from awards.campaigns.visibility import all_campaigns
 from awards.exceptions import AwardsError
 from awards.extensions import db
-from awards.models import Invitation, User
 from awards.overview import campaign_counts, chain_status, next_step
 from awards.phases import move_phase
 from awards.web.access import campaign_or_404, roles
@@ -74,9 +72,7 @@ def people():
             form.role.errors.append(str(exc))
         else:
             link = url_for("auth.accept", token=token, _external=True)
-    users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
-    invitations = db.session.scalars(
-        select(Invitation).order_by(Invitation.created_at.desc()).limit(50)).all()
+    listing = people_listing()
     status = 200 if request.method == "GET" or link or not form.errors else 422
-    return render_template("organisers/people.html", form=form, link=link, users=users,
-                           invitations=invitations), status
+    return render_template("organisers/people.html", form=form, link=link,
+                           users=listing.users, invitations=listing.invitations), status

@@ -6,14 +6,23 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from awards.exceptions import AwardsError, InvalidInput
 from awards.jobs import waiting_long
 from awards.storage import exports_dir
-from awards.tasks import start_letters_pdf
+from awards.tasks import start_frame_import, start_letters_pdf
 from awards.voting.ballots import import_paper_ballots, turnout
 from awards.voting.households import (
     draw_campaign_sample,
@@ -63,6 +72,10 @@ def frame_upload(slug: str):
     form = FrameForm()
     if not form.validate_on_submit():
         return _households_page(campaign, 422, frame_form=form)
+    if _upload_size(form.frame.data) > current_app.config["FRAME_JOB_BYTES"]:
+        start_frame_import(campaign, form.frame.data.stream, current_user.username)
+        flash(_("The frame is being imported; its progress is shown below."), "info")
+        return redirect(url_for(".households", slug=slug), code=303)
     try:
         digest = import_frame(campaign, form.frame.data.stream)
     except InvalidInput as exc:
@@ -73,6 +86,14 @@ def frame_upload(slug: str):
     else:
         flash(_("Frame imported. Its digest is %(digest)s.", digest=digest), "success")
     return redirect(url_for(".households", slug=slug), code=303)
+
+
+def _upload_size(upload) -> int:
+    stream = upload.stream
+    here = stream.tell()
+    size = stream.seek(0, 2)
+    stream.seek(here)
+    return size
 
 
 @bp.route("/c/<slug>/households/sample", methods=["POST"])
