@@ -52,18 +52,16 @@ def _live_session(user_id: int, token: str | None) -> StaffSession | None:
 
 
 def user_for_session(user_id: int, token: str | None) -> User | None:
-    """The user of a live session, or None (signed out, revoked, idle or forged)."""
-    if _live_session(user_id, token) is None:
-        return None
-    return db.session.get(User, user_id)
-
-
-def touch_staff_session(user_id: int, token: str | None) -> None:
-    """Note that the session is in use (commits; called before the view runs)."""
+    """The user of a live session, or None (signed out, revoked, idle or forged). Notes
+    that the session is in use (it commits when it writes, before the view runs), with the
+    one read of the session's row."""
     row = _live_session(user_id, token)
-    if row is not None and as_utc(row.last_seen_at) + TOUCH_EVERY < utcnow():
+    if row is None:
+        return None
+    if as_utc(row.last_seen_at) + TOUCH_EVERY < utcnow():
         row.last_seen_at = utcnow()
         db.session.commit()
+    return db.session.get(User, user_id)
 
 
 def revoke_staff_session(token: str | None) -> None:

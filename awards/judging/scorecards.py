@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from awards.audit.service import record
 from awards.campaigns.eligibility import eligible_departments
@@ -326,8 +327,9 @@ def save_scorecard(ctx: ScorecardContext, data: ScorecardInput, actor: str) -> S
     if changed:
         _bump(ctx, card, data, status, actor)
     _remember_seq(card, device_row, data)
+    state = card_state(card, ctx.criteria)  # as committed: the commit expires what it read
     db.session.commit()
-    return SaveResult(changed, card_state(card, ctx.criteria))
+    return SaveResult(changed, state)
 
 
 def _locked_card(ctx: ScorecardContext) -> Scorecard:
@@ -416,7 +418,7 @@ def _bump(ctx: ScorecardContext, card: Scorecard, data: ScorecardInput, status: 
     now = utcnow()
     before = card.status
     values = {"status": status, "saved_at": now, "last_device": data.device,
-              "version": card.version + 1}
+              "version": card.version + 1, "updated_at": now}
     if status == "submitted" and before != "submitted":
         values["submitted_at"] = now
     swapped = db.session.execute(update(Scorecard).where(
@@ -424,7 +426,8 @@ def _bump(ctx: ScorecardContext, card: Scorecard, data: ScorecardInput, status: 
     if swapped != 1:
         db.session.rollback()
         raise ScorecardRefused(REFUSALS["scorecard.stale"], code="scorecard.stale")
-    db.session.refresh(card)
+    for key, value in values.items():  # what the row now holds, without reading it back
+        set_committed_value(card, key, value)
     append_revision(card, ctx.criteria, action=data.action, actor=actor, device=data.device,
                     seq=data.seq, reason=data.reason, at=now)
     if data.action in ("submit", "amend"):
