@@ -34,10 +34,14 @@ def export_file(campaign: Campaign, name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+HOUSEHOLD_JOBS = ("letters_pdf", "frame_import")  # the jobs the households page shows
+
+
 def recent_jobs(campaign: Campaign, limit: int = RECENT_JOBS) -> list[Job]:
-    """The campaign's latest letter jobs, newest first, stale ones recovered."""
+    """The campaign's latest letter and frame-import jobs, newest first, stale ones
+    recovered."""
     jobs = list(db.session.scalars(select(Job).where(Job.campaign_id == campaign.id,
-                                                     Job.kind == "letters_pdf")
+                                                     Job.kind.in_(HOUSEHOLD_JOBS))
                                    .order_by(Job.id.desc()).limit(limit)))
     for job in jobs:
         recover_stale_job(job)
