@@ -4,7 +4,7 @@ paper returns, score sheets and results all ask here."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from awards.extensions import db
 from awards.models import Campaign, Department, Entry
@@ -18,6 +18,19 @@ def eligible_departments(campaign: Campaign) -> list[Department]:
     eligible = set(db.session.scalars(select(Entry.department_id).where(
         Entry.campaign_id == campaign.id, Entry.eligibility == "eligible")))
     return [d for d in campaign.departments if d.id in eligible]
+
+
+def competing_department(campaign: Campaign, code: str) -> Department | None:
+    """The department ``code`` when it competes (on the ballot and in the results), else
+    None; one department's check, for pages about one department."""
+    department = db.session.scalar(select(Department).where(
+        Department.campaign_id == campaign.id, Department.code == code))
+    if department is None or not campaign.entries_required:
+        return department
+    eligible = db.session.scalar(select(exists().where(
+        Entry.campaign_id == campaign.id, Entry.department_id == department.id,
+        Entry.eligibility == "eligible")))
+    return department if eligible else None
 
 
 _frozen_eligible: dict[tuple[int, str], frozenset[str]] = {}

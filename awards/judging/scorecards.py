@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from awards.audit.service import record
-from awards.campaigns.eligibility import eligible_departments
+from awards.campaigns.eligibility import competing_department
 from awards.campaigns.services import as_utc
 from awards.exceptions import NotFound
 from awards.extensions import db
@@ -89,6 +89,7 @@ class ScorecardContext:
     criteria: list[Criterion]
     card: Scorecard | None
     round_closed: bool = False
+    locked: bool = False  # the card's row is locked for this transaction (a save)
 
     @property
     def subject(self) -> str:
@@ -210,8 +211,9 @@ def round_criteria(campaign: Campaign, round_name: str) -> list[Criterion]:
 
 
 def scorecard_context(campaign: Campaign, user_id: int, round_name: str,
-                      code: str) -> ScorecardContext:
-    """The signed-in judge's scorecard for ``code`` in ``round_name``.
+                      code: str, *, for_update: bool = False) -> ScorecardContext:
+    """The signed-in judge's scorecard for ``code`` in ``round_name``; with ``for_update``
+    (a save follows) the card's row is read locked.
 
     Raises
     ------
@@ -220,7 +222,7 @@ def scorecard_context(campaign: Campaign, user_id: int, round_name: str,
         department is not eligible: the pair answers as one that does not exist.
     """
     judge = judge_of(campaign, user_id)
-    department = next((d for d in eligible_departments(campaign) if d.code == code), None)
+    department = competing_department(campaign, code)
     if round_name not in ROUNDS or judge is None or department is None:
         raise NotFound("no such scorecard", code="scorecard.not_found")
     assigned = db.session.scalar(select(exists().where(
@@ -228,12 +230,14 @@ def scorecard_context(campaign: Campaign, user_id: int, round_name: str,
         Assignment.judge_id == judge.id, Assignment.department_id == department.id)))
     if not assigned or is_conflicted(judge.id, department.id):
         raise NotFound("no such scorecard", code="scorecard.not_found")
-    card = db.session.scalar(select(Scorecard).where(
+    query = select(Scorecard).where(
         Scorecard.round == round_name, Scorecard.judge_id == judge.id,
-        Scorecard.department_id == department.id))
+        Scorecard.department_id == department.id)
+    card = db.session.scalar(query.with_for_update() if for_update else query)
     return ScorecardContext(campaign, judge, department, round_name,
                             round_criteria(campaign, round_name), card,
-                            round_is_closed(campaign, round_name))
+                            round_is_closed(campaign, round_name),
+                            locked=for_update and card is not None)
 
 
 def card_values(card: Scorecard | None, criteria: list[Criterion]) -> dict[str, int | None]:
@@ -335,7 +339,8 @@ def save_scorecard(ctx: ScorecardContext, data: ScorecardInput, actor: str) -> S
 def _locked_card(ctx: ScorecardContext) -> Scorecard:
     """The card, locked for this transaction (created at version 0 on the first save)."""
     if ctx.card is not None:
-        db.session.refresh(ctx.card, with_for_update=True)
+        if not ctx.locked:
+            db.session.refresh(ctx.card, with_for_update=True)
         return ctx.card
     card = Scorecard(campaign_id=ctx.campaign.id, round=ctx.round, judge_id=ctx.judge.id,
                      department_id=ctx.department.id, status="draft", version=0)

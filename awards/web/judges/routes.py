@@ -127,7 +127,8 @@ def _page(ctx: ScorecardContext, status: int = 200, *, posted=None, error: str |
 def scorecard(slug: str, round_name: str, code: str):
     """The scorecard of one assigned entry (404 when not assigned or conflicted)."""
     campaign = campaign_or_404(slug)
-    ctx = scorecard_context(campaign, current_user.id, round_name, code)
+    ctx = scorecard_context(campaign, current_user.id, round_name, code,
+                            for_update=request.method == "POST")
     if request.method == "GET":
         return _page(ctx)
     if not EmptyForm().validate_on_submit():
