@@ -51,15 +51,11 @@ def build_numpy_only(env_dir: Path, requirement: str) -> bool:
                               check=False).returncode == 0 for command in attempts)
 
 
-@pytest.fixture(scope="session")
-def numpy_only_python() -> Path:
-    """A venv with only numpy (the project's version: the bootstrap stream is numpy's).
-
-    Built once per Python and numpy version and kept in :func:`cache_root`, shared by test
-    sessions and xdist workers (a lock keeps two from building it at once; a marker file,
-    written last, tells a complete one from an interrupted build). Each session still
-    checks that it imports the project's numpy and holds nothing else."""
-    tag = f"py{sys.version_info.major}.{sys.version_info.minor}-numpy{numpy.__version__}"
+def numpy_only_venv(requirement: str, tag: str) -> Path:
+    """A venv with only numpy (``requirement``), built once per tag and kept in
+    :func:`cache_root`, shared by test sessions and xdist workers (a lock keeps two from
+    building it at once; a marker file, written last, tells a complete one from an
+    interrupted build). Returns its python; skips when no index is reachable."""
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
     env_dir, marker = root / f"numpy-only-{tag}", root / f"numpy-only-{tag}.complete"
@@ -68,14 +64,42 @@ def numpy_only_python() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (marker.exists() and python.exists()):
             marker.unlink(missing_ok=True)
-            if not build_numpy_only(env_dir, f"numpy=={numpy.__version__}"):
-                pytest.skip(f"cannot install numpy=={numpy.__version__} into a fresh venv "
+            if not build_numpy_only(env_dir, requirement):
+                pytest.skip(f"cannot install {requirement} into a fresh venv "
                             "(no index reachable)")
             marker.touch()
     assert installed_distributions(env_dir) <= ALLOWED, installed_distributions(env_dir)
+    return python
+
+
+def numpy_version(python: Path) -> str:
     version = subprocess.run([str(python), "-I", "-c", "import numpy; print(numpy.__version__)"],
                              capture_output=True, text=True, timeout=60, check=False)
-    assert version.stdout.strip() == numpy.__version__, version.stdout + version.stderr
+    return version.stdout.strip() or version.stderr
+
+
+@pytest.fixture(scope="session")
+def numpy_only_python() -> Path:
+    """A venv with only numpy, the project's version (each session checks that it imports
+    that version and holds nothing else)."""
+    tag = f"py{sys.version_info.major}.{sys.version_info.minor}-numpy{numpy.__version__}"
+    python = numpy_only_venv(f"numpy=={numpy.__version__}", tag)
+    assert numpy_version(python) == numpy.__version__
+    return python
+
+
+@pytest.fixture(scope="session")
+def other_numpy_python() -> Path:
+    """A venv with only numpy of the previous minor version (2.3.x beside 2.4.x): the
+    bootstrap stream of SPEC 6.9 is PCG64's raw integers, which NumPy keeps identical
+    across versions, so an auditor's NumPy need not be the organisers'."""
+    major, minor = (int(part) for part in numpy.__version__.split(".")[:2])
+    if minor == 0:
+        pytest.skip(f"numpy {numpy.__version__} has no earlier minor version of its major")
+    requirement = f"numpy>={major}.{minor - 1},<{major}.{minor}"
+    tag = f"py{sys.version_info.major}.{sys.version_info.minor}-numpy{major}.{minor - 1}"
+    python = numpy_only_venv(requirement, tag)
+    assert numpy_version(python).startswith(f"{major}.{minor - 1}.")
     return python
 
 
@@ -131,6 +155,21 @@ def test_copy_verifies_a_bundle_exported_by_the_app(numpy_only_python, copied_ve
     result = cli(runner, "export", published.campaign.slug, "--out", str(out))
     assert result.exit_code == 0, result.stderr
     checked = run(numpy_only_python, copied_verifier, str(out), "--public-key",
+                  published.campaign.signing_public_key)
+    assert (checked.returncode, checked.stdout) == (0, "VERIFIED\n"), checked.stdout
+
+
+def test_another_numpy_minor_version_verifies_an_exported_bundle(
+        other_numpy_python, copied_verifier, published, runner):
+    """A bundle made here (this NumPy) is reproduced, bootstrap included, by an auditor
+    whose NumPy is one minor version older."""
+    from .test_bundle import cli
+
+    assert numpy_version(other_numpy_python) != numpy.__version__
+    out = copied_verifier.parent / "exported.zip"
+    result = cli(runner, "export", published.campaign.slug, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    checked = run(other_numpy_python, copied_verifier, str(out), "--public-key",
                   published.campaign.signing_public_key)
     assert (checked.returncode, checked.stdout) == (0, "VERIFIED\n"), checked.stdout
 
