@@ -3,12 +3,17 @@ PostgreSQL under gunicorn).
 
 Prepares a campaign of 28 departments and 20 judges in a scratch PostgreSQL database, solves
 the preliminary assignment, starts gunicorn with the production settings, signs every judge
-in (each from its own address, through one trusted proxy), then lets the 20 judges save at
-once: each judge goes through its assigned scorecards and changes one score per save, as the
-tablet script does (``Accept: application/json``, ``version``, ``device``, ``seq``), and every
-save is timed. In the same run, the same 20 clients time the app's cheapest page
-(``/healthz``: one ``SELECT 1``) under the same concurrency: the floor any request pays on
-this server.
+in (each from its own address, through one trusted proxy), then times saves as the tablet
+script sends them (``Accept: application/json``, ``version``, ``device``, ``seq``; each save
+changes one score of one of the judge's assigned scorecards) in two patterns:
+
+- **at once** (the bar): in each round the 20 judges press at the same instant (a barrier),
+  and the round ends when every save is answered;
+- **closed loop** (a stress test no panel produces): each judge saves again as soon as the
+  previous save is answered, so 20 saves are always in flight.
+
+In the same run, the same 20 clients time the app's cheapest page (``/healthz``: one
+``SELECT 1``) at once in the same way: the floor any request pays on this server.
 
     python benchmarks/bench_scorecard.py --saves 40
 """
@@ -103,6 +108,7 @@ def run(port: int, assigned: dict[str, list[str]], saves: int) -> tuple[list[flo
         assert status in (302, 303), f"sign-in of {username} answered {status}"
         tablets[username] = tablet
     save_times: list[float] = []
+    loop_times: list[float] = []
     floor_times: list[float] = []
     lock = threading.Lock()
     start = threading.Barrier(len(judges))
@@ -114,9 +120,12 @@ def run(port: int, assigned: dict[str, list[str]], saves: int) -> tuple[list[flo
         for code in codes:  # open each scorecard once: its CSRF token and version
             tablet.send("GET", f"/judge/c/bench/preliminary/{code}")
             versions[code] = 0
-        mine = []
+        mine, looped = [], []
         start.wait()
-        for seq in range(1, saves + 1):
+        for seq in range(1, 2 * saves + 1):
+            at_once = seq <= saves
+            if at_once:
+                start.wait()  # the round begins when every judge presses
             code = codes[seq % len(codes)]
             criterion = criteria[seq % len(criteria)]
             form = [("version", str(versions[code])), ("device", f"tablet-{username}"),
@@ -124,17 +133,18 @@ def run(port: int, assigned: dict[str, list[str]], saves: int) -> tuple[list[flo
                     (f"score-{criterion}", str(seq % 11))]
             began = time.perf_counter()
             status, body = tablet.save(f"/judge/c/bench/preliminary/{code}", form)
-            mine.append(time.perf_counter() - began)
+            (mine if at_once else looped).append(time.perf_counter() - began)
             assert status == 200 and body.get("ok"), (status, body)
             versions[code] = body["state"]["version"]
         with lock:
             save_times.extend(mine)
+            loop_times.extend(looped)
 
     def floor(username: str) -> None:
         tablet = tablets[username]
         mine = []
-        start.wait()
         for _ in range(saves):
+            start.wait()
             began = time.perf_counter()
             assert tablet.send("GET", "/healthz") == 200
             mine.append(time.perf_counter() - began)
@@ -147,7 +157,7 @@ def run(port: int, assigned: dict[str, list[str]], saves: int) -> tuple[list[flo
             t.start()
         for t in threads:
             t.join()
-    return save_times, floor_times
+    return save_times, floor_times, loop_times
 
 
 def main() -> None:
@@ -162,7 +172,7 @@ def main() -> None:
         os.environ["AWARDS_TRUSTED_PROXIES"] = "1"
         server = gunicorn("app:app", 8721, url, args.workers, args.threads)
         try:
-            saves, floor = run(8721, assigned, args.saves)
+            saves, floor, looped = run(8721, assigned, args.saves)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait()
@@ -171,9 +181,10 @@ def main() -> None:
         p95 = ordered[int(0.95 * (len(ordered) - 1))]
         return (f"median {1000 * statistics.median(ordered):.1f} ms, p95 {1000 * p95:.1f} ms, "
                 f"{len(ordered):,} requests")
-    print(f"scorecard saves, {JUDGES} judges at once (gunicorn {args.workers}x{args.threads} "
-          f"gthread, PostgreSQL): {summary(saves)}")
-    print(f"floor: GET /healthz, same clients and concurrency: {summary(floor)}")
+    print(f"scorecard saves, {JUDGES} judges pressing at once (gunicorn {args.workers}x"
+          f"{args.threads} gthread, PostgreSQL): {summary(saves)}")
+    print(f"closed loop, {JUDGES} saves always in flight: {summary(looped)}")
+    print(f"floor: GET /healthz, {JUDGES} clients at once: {summary(floor)}")
     print(f"ratio of medians save/floor = "
           f"{statistics.median(saves) / statistics.median(floor):.2f}")
 
