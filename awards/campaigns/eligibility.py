@@ -4,7 +4,7 @@ paper returns, score sheets and results all ask here."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, true
 
 from awards.extensions import db
 from awards.models import Campaign, Department, Entry
@@ -20,17 +20,13 @@ def eligible_departments(campaign: Campaign) -> list[Department]:
     return [d for d in campaign.departments if d.id in eligible]
 
 
-def competing_department(campaign: Campaign, code: str) -> Department | None:
-    """The department ``code`` when it competes (on the ballot and in the results), else
-    None; one department's check, for pages about one department."""
-    department = db.session.scalar(select(Department).where(
-        Department.campaign_id == campaign.id, Department.code == code))
-    if department is None or not campaign.entries_required:
-        return department
-    eligible = db.session.scalar(select(exists().where(
-        Entry.campaign_id == campaign.id, Entry.department_id == department.id,
-        Entry.eligibility == "eligible")))
-    return department if eligible else None
+def competing(campaign: Campaign, department_id):
+    """SQL condition: the department (an id or id column) competes in ``campaign``."""
+    if not campaign.entries_required:
+        return true()
+    return exists().where(Entry.campaign_id == campaign.id,
+                          Entry.department_id == department_id,
+                          Entry.eligibility == "eligible")
 
 
 _frozen_eligible: dict[tuple[int, str], frozenset[str]] = {}

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from awards.audit.service import record
-from awards.campaigns.eligibility import competing_department
+from awards.campaigns.eligibility import competing
 from awards.campaigns.services import as_utc
 from awards.exceptions import NotFound
 from awards.extensions import db
@@ -221,15 +221,20 @@ def scorecard_context(campaign: Campaign, user_id: int, round_name: str,
         Unknown round or department, not on the panel, not assigned, conflicted, or the
         department is not eligible: the pair answers as one that does not exist.
     """
-    judge = judge_of(campaign, user_id)
-    department = competing_department(campaign, code)
-    if round_name not in ROUNDS or judge is None or department is None:
+    pair = None
+    if round_name in ROUNDS:  # one query: on the panel, assigned, no conflict, competing
+        pair = db.session.execute(
+            select(Judge, Department)
+            .join(Assignment, Assignment.judge_id == Judge.id)
+            .join(Department, Department.id == Assignment.department_id)
+            .where(Judge.campaign_id == campaign.id, Judge.user_id == user_id,
+                   Assignment.campaign_id == campaign.id, Assignment.round == round_name,
+                   Department.code == code, competing(campaign, Department.id),
+                   ~exists().where(Conflict.judge_id == Judge.id,
+                                   Conflict.department_id == Department.id))).first()
+    if pair is None:
         raise NotFound("no such scorecard", code="scorecard.not_found")
-    assigned = db.session.scalar(select(exists().where(
-        Assignment.campaign_id == campaign.id, Assignment.round == round_name,
-        Assignment.judge_id == judge.id, Assignment.department_id == department.id)))
-    if not assigned or is_conflicted(judge.id, department.id):
-        raise NotFound("no such scorecard", code="scorecard.not_found")
+    judge, department = pair
     query = select(Scorecard).where(
         Scorecard.round == round_name, Scorecard.judge_id == judge.id,
         Scorecard.department_id == department.id)

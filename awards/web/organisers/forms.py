@@ -85,6 +85,13 @@ class ReissueForm(FlaskForm):
     submit = SubmitField(_l("Void the old code and issue a new letter"))
 
 
+class ScoreSheetForm(FlaskForm):
+    sheet = FileField(_l("Score sheet (CSV: round,judge,department,criterion,score)"),
+                      validators=[FileRequired(_l("Choose a CSV file."))])
+    dry_run = BooleanField(_l("Check only (write nothing)"))
+    submit = SubmitField(_l("Import score sheet"))
+
+
 class PaperForm(FlaskForm):
     returns = FileField(_l("Paper returns (CSV: code,choices)"),
                         validators=[FileRequired(_l("Choose a CSV file."))])

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from awards.campaigns.services import rollback_use_case
-from awards.exceptions import AwardsError
+from awards.exceptions import AwardsError, InvalidInput
 from awards.judging.conflicts import set_conflict
 from awards.judging.rounds import (
     close_round,
@@ -22,10 +22,12 @@ from awards.judging.rounds import (
 )
 from awards.models.campaign import ROUNDS
 from awards.models.judging import CONFLICT_TYPES
+from awards.results.scores_import import import_scores
 from awards.web.access import campaign_or_404, roles
 from awards.web.forms import EmptyForm
 from awards.web.messages import describe
 from awards.web.organisers import bp
+from awards.web.organisers.forms import ScoreSheetForm
 
 
 def _round(value: str | None, campaign) -> str:
@@ -115,3 +117,32 @@ def judging_close(slug: str):
         close_round(campaign, round_name, actor=current_user.username)
         return _("The round is closed. Judges can no longer change their scorecards.")
     return _act(slug, close)
+
+
+@bp.route("/c/<slug>/judging/sheets", methods=["GET", "POST"])
+@roles("organiser")
+def score_sheets(slug: str):
+    """Paper score sheets (SPEC 5.6), as ``flask awards scores import``: the whole file is
+    checked first, every bad line listed, and nothing written unless all of it is good;
+    "check only" reports what would happen."""
+    campaign = campaign_or_404(slug)
+    form = ScoreSheetForm()
+    errors: list = []
+    report = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                report = import_scores(campaign, form.sheet.data.stream,
+                                       dry_run=form.dry_run.data,
+                                       actor=current_user.username)
+            except InvalidInput as exc:
+                rollback_use_case()
+                errors, status = exc.errors or [(0, describe(exc))], 422
+            except AwardsError as exc:
+                rollback_use_case()
+                errors, status = [(0, describe(exc))], exc.status
+        else:
+            status = 422
+    return render_template("organisers/score_sheets.html", campaign=campaign, form=form,
+                           errors=errors, report=report), status
