@@ -355,6 +355,11 @@ def _awards(value: Any, check: _Collector) -> list[AwardSpec]:
     return items
 
 
+def weights_sum_to_one(weights: list[float]) -> bool:
+    """The rule of a round's criteria weights (SPEC section 5.2): they sum to 1."""
+    return abs(math.fsum(weights) - 1) <= WEIGHT_TOLERANCE
+
+
 def _criteria(value: Any, check: _Collector) -> list[CriterionSpec]:
     items: list[CriterionSpec] = []
     for i, table in enumerate(_as_tables(value, "criteria", check), start=1):
@@ -387,7 +392,7 @@ def _criteria(value: Any, check: _Collector) -> list[CriterionSpec]:
                 check.add(f"[[criteria]]: duplicate code '{c.code}' in the {rnd} round")
             seen.add(c.code)
         total = math.fsum(c.weight for c in in_round)
-        if in_round and abs(total - 1) > WEIGHT_TOLERANCE:
+        if in_round and not weights_sum_to_one([c.weight for c in in_round]):
             check.add(f"[[criteria]]: weights of the {rnd} round sum to {total:g}, not 1")
     return items
 

@@ -11,6 +11,7 @@ line and the pages. An edit that changes nothing writes nothing.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -26,7 +27,12 @@ from awards.campaigns.config_export import (
     config_data,
     dump_config,
 )
-from awards.campaigns.config_file import CampaignSpec, parse_config, validate_config
+from awards.campaigns.config_file import (
+    CampaignSpec,
+    parse_config,
+    validate_config,
+    weights_sum_to_one,
+)
 from awards.campaigns.services import (
     FROZEN_ITEMS,
     FROZEN_SETTINGS,
@@ -35,7 +41,7 @@ from awards.campaigns.services import (
     frozen_parts_changed,
     load_campaign_config,
 )
-from awards.exceptions import InvalidInput, NotFound
+from awards.exceptions import ConfigLoadError, InvalidInput, NotFound
 from awards.extensions import db
 from awards.models import Campaign
 from awards.models.campaign import JUDGE_METHODS, ROUNDS
@@ -165,17 +171,71 @@ def _checked_index(data: dict[str, Any], section: str, index: int) -> int:
     return index
 
 
+def _set_weights(data: dict[str, Any], weights: Mapping[int, Any]) -> None:
+    """Write the weights a form sent (by the criterion's place in the list) into the
+    criteria tables; an empty value keeps the criterion's weight."""
+    for index, value in weights.items():
+        at = _checked_index(data, "criteria", index)
+        weight = coerce("number", value)
+        if weight is not None:
+            data["criteria"][at]["weight"] = weight
+
+
+def _check_round_sums(data: dict[str, Any]) -> None:
+    """Refuse, in the reader's language, a round whose weights are all numbers but do not
+    sum to 1 (the rule of :func:`awards.campaigns.config_file.weights_sum_to_one`, which
+    the file's validation applies too; other problems are named by the validation)."""
+    for rnd in ROUNDS:
+        weights = [c.get("weight") for c in data["criteria"]
+                   if c.get("round", "preliminary") == rnd]
+        if not weights or not all(isinstance(w, int | float) and not isinstance(w, bool)
+                                  for w in weights):
+            continue
+        if not weights_sum_to_one(weights):
+            total = math.fsum(weights)
+            raise ConfigLoadError(
+                f"[[criteria]]: weights of the {rnd} round sum to {total:g}, not 1",
+                problems=[], code="setup.weights_sum", round=rnd, total=f"{total:g}")
+
+
 def save_item(campaign: Campaign, section: str, index: int | None,
-              values: Mapping[str, Any]) -> EditResult:
-    """Add an item to ``section`` (``index`` None) or change the item at ``index``."""
+              values: Mapping[str, Any],
+              weights: Mapping[int, Any] | None = None) -> EditResult:
+    """Add an item to ``section`` (``index`` None) or change the item at ``index``.
+
+    For a criterion, ``weights`` may give other criteria new weights (by their place in
+    the list) in the same change, so that a round's weights still sum to 1 after a
+    criterion is added or its weight changed."""
     _checked_section(section)
 
     def edit(data: dict[str, Any]) -> None:
+        if weights and section == "criteria":
+            _set_weights(data, {i: w for i, w in weights.items() if i != index})
         if index is None:
             data[section].append(form_table(item_fields(section), values))
         else:
             at = _checked_index(data, section, index)
             data[section][at] = form_table(item_fields(section), values, data[section][at])
+        if section == "criteria":
+            _check_round_sums(data)
+    return _apply(campaign, edit)
+
+
+def set_weights(campaign: Campaign, weights: Mapping[int, Any]) -> EditResult:
+    """Save the weights of the criteria together (by their place in the list): one change,
+    refused whole when a round's weights do not sum to 1 (SPEC section 5.2).
+
+    Raises
+    ------
+    ConfigLoadError
+        ``setup.weights_sum`` when a round does not sum to 1; otherwise as the file's
+        validation (a weight that is not a number above 0 and at most 1).
+    FrozenError
+        Voting has opened (the weights are frozen).
+    """
+    def edit(data: dict[str, Any]) -> None:
+        _set_weights(data, weights)
+        _check_round_sums(data)
     return _apply(campaign, edit)
 
 

@@ -191,6 +191,9 @@ MESSAGES = {
     "setup.bad_line": _l("%(what)s: line %(line)s needs 'CODE | English name | 中文名'"),
     "setup.slug_taken": _l("a campaign '%(slug)s' exists already; choose another slug"),
     "setup.other_campaign": _l("this file is for campaign '%(other)s', not '%(slug)s'"),
+    "setup.weights_sum": _l("%(round)s: the weights sum to %(total)s, not 1. Nothing was "
+                            "changed: give the weights of the round together so that they "
+                            "sum to 1"),
     "setup.changed_since": _l("the campaign changed after the preview; check the changes "
                               "again"),
     # invitations (SPEC section 8)
@@ -245,7 +248,7 @@ WORDS = {
     "score sheet": _l("score sheet"),
     "paper returns": _l("paper returns"),
 }
-STATE_PARAMS = ("state", "target", "next")
+STATE_PARAMS = ("state", "target", "next", "round")
 
 
 def describe(exc: AwardsError) -> str:

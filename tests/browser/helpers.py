@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from ..conftest import ROOT
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = Path("/tmp/shots")
+SHOTS = Path(os.environ.get("AWARDS_SHOTS", "/tmp/shots"))
 AXE = ROOT / "node_modules/axe-core/axe.min.js"
 CATALOGUE = ROOT / "awards/translations/zh_Hant_HK/LC_MESSAGES/messages.po"
 
@@ -24,6 +25,9 @@ CATALOGUE = ROOT / "awards/translations/zh_Hant_HK/LC_MESSAGES/messages.po"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+# The staff's screens: a phone, a tablet held upright and an office monitor.
+STAFF_DEVICES = {"phone": PHONE, "tablet": {"viewport": {"width": 768, "height": 1024}},
+                 "desktop": {"viewport": {"width": 1440, "height": 900}}}
 LOCALES = {"en": "en-GB", "zh": "zh-HK"}  # Accept-Language the browser sends
 # Fail in seconds, not in Playwright's default 30 s: every page here answers in milliseconds.
 TIMEOUT_MS = 8_000

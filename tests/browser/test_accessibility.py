@@ -1,4 +1,6 @@
-"""axe-core on every household page, in English and in Chinese, on a phone (WCAG 2.2 AA).
+"""axe-core on every household page, in English and in Chinese, on a phone (WCAG 2.2 AA),
+and on the main pages of the organisers, coordinators and judges on a phone, a tablet and a
+desktop.
 
 Each page is also saved under /tmp/shots (its first screen and, when longer, its end) for a
 person to look at; each page also gets a few layout checks a person would otherwise make.
@@ -6,13 +8,21 @@ person to look at; each page also gets a few layout checks a person would otherw
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
+from awards.campaigns.config_file import parse_config
+from awards.campaigns.services import load_campaign_config
+from awards.extensions import db
 from awards.voting.ballots import cast_web_ballot
 from awards.voting.codes import format_code, generate_code
 
-from .helpers import describe, expect_receipt, layout_problems, run_axe, shot
+from ..audit.conftest import published  # noqa: F401
+from ..conftest import MINIMAL_CONFIG, PASSWORD
+from ..test_html_validity import voting_campaign
+from .helpers import STAFF_DEVICES, describe, expect_receipt, layout_problems, run_axe, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -112,3 +122,97 @@ def test_household_pages_have_no_serious_accessibility_violations(new_page, open
 
     assert not found, (f"serious or critical axe-core violations and layout problems on "
                        f"{len(checked)} pages:\n" + "\n".join(found))
+
+
+# --- The staff's pages: organisers, a department's coordinator, judges -----------------
+
+CONSOLE = "/organiser/c/csea-test"
+
+
+def sign_in(page: Page, username: str) -> None:
+    page.goto("/signin")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main form [type=submit]").first.click()
+    expect(page).not_to_have_url(re.compile(r"/signin"))
+
+
+def organiser_pages(page: Page, published_slug: str, config: bytes):
+    """Each organiser page in turn (a generator: the caller checks each as it comes)."""
+    for name, url in [("campaigns", "/organiser/"), ("overview", CONSOLE),
+                      ("setup", f"{CONSOLE}/setup"), ("new-campaign", "/organiser/new"),
+                      ("entries", f"{CONSOLE}/entries"), ("households", f"{CONSOLE}/households"),
+                      ("turnout", f"{CONSOLE}/turnout"), ("assignment", f"{CONSOLE}/assignment"),
+                      ("judging", f"{CONSOLE}/judging"), ("people", "/organiser/people")]:
+        page.goto(url)
+        yield name
+    page.goto("/organiser/c/csea-draft/setup")  # nothing frozen: every form is offered
+    for summary in page.locator("#setup-criteria details.setup-add summary").all():
+        summary.click()
+    yield "setup-draft-criteria-open"
+    page.goto("/organiser/config/upload?slug=csea-test")
+    page.locator("input[name=config_file]").set_input_files(
+        {"name": "csea-test.toml", "mimeType": "application/toml", "buffer": config})
+    page.locator("main form [type=submit]").first.click()
+    expect(page.locator("main")).to_contain_text("csea-test")
+    yield "upload-preview"
+    page.goto(CONSOLE)
+    page.locator("form[action$='/voting/close'] [type=submit]").first.click()
+    expect(page.locator("form[action$='/voting/close']")).to_be_visible()
+    yield "confirm-close-voting"
+    page.goto(f"/organiser/c/{published_slug}/audit")
+    yield "audit-log"
+    page.goto(f"/organiser/c/{published_slug}/results")
+    yield "results"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_staff_pages_have_no_accessibility_violations(app, make_user, published, new_page,
+                                                      lang):
+    """Every organiser page, a coordinator's entry page and a judge's pages: no axe-core
+    violation of any impact, in English and 中文, on a phone, a tablet and a desktop. Each
+    page is saved under the screenshots folder as LANG-DEVICE-NN-NAME.png."""
+    from sqlalchemy import select
+
+    from awards.models import User
+
+    if db.session.scalar(select(User).where(User.username == "olivia")) is None:
+        make_user("organiser", "olivia")
+    voting_campaign(make_user)
+    load_campaign_config(parse_config(MINIMAL_CONFIG.replace("csea-test", "csea-draft")))
+    published_slug = published.campaign.slug
+    db.session.rollback()
+    found: list[str] = []
+    checked: list[str] = []
+    for device, options in STAFF_DEVICES.items():
+        pages = {who: new_page(lang, device=options, bypass_csp=True)
+                 for who in ("olivia", "coord-a", "j02")}
+        for username, page in pages.items():
+            sign_in(page, username)
+        config = pages["olivia"].request.get(f"{CONSOLE}/config.toml").body()
+        config = config.replace(b"(test)", b"(test, renamed)")
+
+        def check(page: Page, name: str, device: str = device) -> None:
+            settled(page)
+            expect(page.locator("html")).to_have_attribute(
+                "lang", "zh-Hant-HK" if lang == "zh" else "en")
+            number = sum(1 for c in checked if c.startswith(f"{lang}-{device}-")) + 1
+            label = f"{lang}-{device}-{number:02d}-{name}"
+            shot(page, label)
+            violations = run_axe(page)
+            if violations:
+                found.append(describe(label, violations))
+            width = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+            if width > 0:
+                found.append(f"{label}: the page scrolls sideways by {width}px")
+            checked.append(label)
+
+        for name in organiser_pages(pages["olivia"], published_slug, config):
+            check(pages["olivia"], name)
+        pages["coord-a"].goto("/department/c/csea-test/entry")
+        check(pages["coord-a"], "coordinator-entry")
+        pages["j02"].goto("/judge/c/csea-test/")
+        check(pages["j02"], "judge-home")
+        pages["j02"].goto("/judge/c/csea-test/preliminary/B")
+        check(pages["j02"], "scorecard")
+    assert not found, (f"axe-core violations on {len(checked)} pages:\n" + "\n".join(found))

@@ -139,7 +139,7 @@ def add_item(page: Page, section: str, values: dict[str, str | list[str]]) -> No
     """Fill the set-up page's 'Add to …' form of ``section`` (swapped in place by htmx)."""
     box = page.locator(f"#setup-{section}")
     count = box.locator(".setup-item").count()
-    box.locator("summary").click()
+    box.locator("details.setup-add:not(#setup-weights) > summary").click()
     for name, value in values.items():
         if isinstance(value, list):
             for code in value:
@@ -165,9 +165,9 @@ def set_up(page: Page) -> None:
         add_item(page, "judges", {"username": username, "name": name,
                                   "affiliations": [affiliation] if affiliation else []})
 
-    # A second preliminary criterion: each save of the page must keep the round's weights
-    # summing to 1, so the organiser edits the downloaded TOML and uploads it (a preview of
-    # the changes comes first).
+    # A second preliminary criterion through the TOML round trip (the set-up page's forms
+    # can do it too, rebalancing the round's weights in the same save): the organiser edits
+    # the downloaded file and uploads it (a preview of the changes comes first).
     page.goto(f"{CONSOLE}/setup")
     toml = download(page, lambda: page.get_by_role("link", name="Download as TOML").click())
     text = toml.decode()

@@ -113,7 +113,154 @@ def test_criteria_keep_their_weights_rule(client, organiser, campaign):
         "round": "preliminary", "code": "pledges", "name_en": "Pledges", "name_zh": "承諾",
         "weight": "0.5", "max": "10"}, headers=HTMX)
     assert response.status_code == 422
-    assert "weights of the preliminary round sum to 1.1, not 1" in response.get_data(as_text=True)
+    assert "Preliminary round: the weights sum to 1.1, not 1" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Criterion.weight).where(Criterion.code == "pledges")) == 0.4
+
+
+HAND_WRITTEN = """
+[campaign]
+slug = "csea-2027"
+name_en = "Award 2027"
+name_zh = "二〇二七年獎"
+max_choices = 2
+finalists = 2
+
+[[districts]]
+code = "KT"
+name_en = "Kwun Tong"
+name_zh = "觀塘"
+
+[[departments]]
+code = "A"
+name_en = "Dept A"
+name_zh = "甲"
+
+[[departments]]
+code = "B"
+name_en = "Dept B"
+name_zh = "乙"
+
+[[criteria]]
+round = "preliminary"
+code = "pledges"
+name_en = "Pledges met"
+name_zh = "承諾達標"
+weight = 0.3
+max = 10
+
+[[criteria]]
+round = "preliminary"
+code = "courtesy"
+name_en = "Courtesy"
+name_zh = "禮貌"
+weight = 0.7
+max = 10
+
+[[criteria]]
+round = "final"
+code = "overall"
+name_en = "Overall"
+name_zh = "整體"
+weight = 1
+max = 100
+"""
+
+
+def by_round(spec):
+    spec.criteria = sorted(spec.criteria, key=lambda c: c.round)  # stable: keeps positions
+    return spec
+
+
+def criterion(code, name_en, name_zh, weight, rnd="preliminary", top="10"):
+    return {"round": rnd, "code": code, "name_en": name_en, "name_zh": name_zh,
+            "weight": weight, "max": top}
+
+
+def test_a_round_of_two_criteria_is_built_one_criterion_at_a_time_without_javascript(
+        client, organiser, app):
+    from awards.campaigns.config_file import parse_config
+
+    signed_in(client).get("/organiser/new")
+    created = client.post("/organiser/new", {
+        "slug": "csea-2027", "name_en": "Award 2027", "name_zh": "二〇二七年獎",
+        "finalists": "2", "max_choices": "2", "departments": "A | Dept A | 甲\nB | Dept B | 乙",
+        "districts": "KT | Kwun Tong | 觀塘"})
+    assert created.status_code == 303
+    base = "/organiser/c/csea-2027/setup"
+    page = client.get(base).get_data(as_text=True)
+    assert "Weights of the rounds" not in page  # no criteria yet: nothing to weigh
+    # The first criterion is a round of one: its weight is 1.
+    first = client.post(f"{base}/criteria/add", criterion("pledges", "Pledges met", "承諾達標",
+                                                          "1"))
+    assert first.status_code == 303 and first.headers["Location"].endswith("#setup-criteria")
+    # The second is added with the first one's new weight in the same form.
+    page = client.get(base).get_data(as_text=True)
+    assert 'name="weight-0" value="1.0"' in page
+    second = client.post(f"{base}/criteria/add", {
+        **criterion("courtesy", "Courtesy", "禮貌", "0.6"), "weight-0": "0.4"})
+    assert second.status_code == 303
+    # The final round is a round of its own.
+    assert client.post(f"{base}/criteria/add", criterion(
+        "overall", "Overall", "整體", "1", rnd="final", top="100")).status_code == 303
+    # The weights form changes the round's weights together (final first: lists are by round).
+    page = client.get(base).get_data(as_text=True)
+    assert 'id="weights-1"' in page and 'id="weights-2"' in page
+    weights = client.post(f"{base}/weights", {"weight-0": "1", "weight-1": "0.3",
+                                              "weight-2": "0.7"})
+    assert weights.status_code == 303
+    db.session.expire_all()
+    assert {c.code: c.weight for c in db.session.scalars(select(Criterion))} == {
+        "pledges": 0.3, "courtesy": 0.7, "overall": 1.0}
+    download = client.get("/organiser/c/csea-2027/config.toml").get_data(as_text=True)
+    assert by_round(parse_config(download)) == by_round(parse_config(HAND_WRITTEN))
+
+
+def test_editing_a_criterion_rebalances_its_round_in_the_same_form(client, organiser,
+                                                                   campaign):
+    signed_in(client).get(BASE)
+    page = client.get(f"{BASE}?edit=criteria:1").get_data(as_text=True)
+    assert 'id="criteria-1-weight-2" name="weight-2" value="0.6"' in page
+    assert 'id="criteria-1-weight-1"' not in page  # the edited one's weight is its own field
+    response = client.post(f"{BASE}/criteria/1", {
+        **criterion("pledges", "Performance pledges met", "服務承諾達標", "0.5"),
+        "weight-2": "0.5"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert sorted(db.session.scalars(select(Criterion.weight).where(
+        Criterion.round == "preliminary"))) == [0.5, 0.5]
+
+
+def test_weights_that_do_not_sum_to_one_are_refused_whole_in_the_readers_language(
+        client, organiser, campaign):
+    signed_in(client).get(BASE)
+    before, logged = dump_config(campaign), events()
+    refused = client.post(f"{BASE}/weights", {"weight-0": "1", "weight-1": "0.5",
+                                              "weight-2": "0.6"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Preliminary round: the weights sum to 1.1, not 1. Nothing was changed" in html
+    assert 'id="weights-1" name="weight-1" value="0.5"' in html  # the form keeps its values
+    client.post("/language", {"lang": "zh_Hant_HK", "next": "/"})
+    client.get(BASE)
+    chinese = client.post(f"{BASE}/weights", {"weight-1": "0.5", "weight-2": "0.6"},
+                          headers=HTMX)
+    assert chinese.status_code == 422
+    assert "初選：各項權重總和為 1.1，而不是 1" in chinese.get_data(as_text=True)
+    for bad in ("abc", "0", "-0.4"):
+        response = client.post(f"{BASE}/weights", {"weight-1": bad, "weight-2": "0.6"})
+        assert response.status_code == 422, bad
+    db.session.expire_all()
+    assert dump_config(campaign) == before and events() == logged
+
+
+def test_the_weights_form_is_closed_once_voting_has_opened(client, organiser,
+                                                           open_campaign):
+    signed_in(client)
+    page = client.get(BASE).get_data(as_text=True)
+    assert "Weights of the rounds" not in page and 'name="weight-0"' not in page
+    refused = client.post(f"{BASE}/weights", {"weight-1": "0.5", "weight-2": "0.5"})
+    assert refused.status_code == 409
+    db.session.rollback()
     assert db.session.scalar(select(Criterion.weight).where(Criterion.code == "pledges")) == 0.4
 
 

@@ -26,6 +26,7 @@ from awards.campaigns.editing import (
     preview_upload,
     remove_item,
     save_item,
+    set_weights,
     setting_fields,
     update_settings,
 )
@@ -122,7 +123,8 @@ def _context(campaign, **extra) -> dict:
         "settings": setting_fields(), "sections": EDITED_SECTIONS, "item_fields": item_fields,
         "choices": CHOICES, "multiline": MULTILINE, "field_label": field_label,
         "section_title": section_title, "choice_labels": CHOICE_LABELS,
-        "form": EmptyForm(), "editing": None, "errors": {}, "values": {},
+        "form": EmptyForm(), "editing": None, "errors": {}, "values": {}, "weights": {},
+        "weights_form": False,
     }
     context.update(extra)
     return context
@@ -209,12 +211,40 @@ def setup_item(slug: str, section: str, index: int | None = None):
     if not EmptyForm().validate_on_submit():
         abort(400)
     values = _posted(item_fields(section))
+    weights = _posted_weights("weight-") if section == "criteria" else {}
     try:
-        result = save_item(campaign, section, index, values)
+        result = save_item(campaign, section, index, values, weights)
     except AwardsError as exc:
         return _edited(campaign, section, None, exc, values={section: values},
+                       weights=weights,
                        editing=(section, index) if index is not None else None)
     return _edited(campaign, section, result, None)
+
+
+def _posted_weights(prefix: str) -> dict[int, str]:
+    """The criteria weights a form sent, by the criterion's place in the list
+    (``weight-0``, ``weight-1``, …)."""
+    weights = {}
+    for name, value in request.form.items():
+        if name.startswith(prefix) and name[len(prefix):].isdigit():
+            weights[int(name[len(prefix):])] = value
+    return weights
+
+
+@bp.route("/c/<slug>/setup/weights", methods=["POST"])
+@roles("organiser")
+def setup_weights(slug: str):
+    """The weights of the criteria, every round's together (one save; each round's weights
+    must sum to 1)."""
+    campaign = campaign_or_404(slug)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    weights = _posted_weights("weight-")
+    try:
+        result = set_weights(campaign, weights)
+    except AwardsError as exc:
+        return _edited(campaign, "criteria", None, exc, weights=weights, weights_form=True)
+    return _edited(campaign, "criteria", result, None)
 
 
 @bp.route("/c/<slug>/setup/<section>/<int:index>/delete", methods=["POST"])
