@@ -53,7 +53,9 @@ AWARDS = [("Grand Award", "大獎"), ("Gold Award", "金獎"), ("Silver Award", 
 
 
 def default_data_dir() -> Path:
-    return ROOT.parent / "shared" / "data"
+    """The reference data shipped with the package (awards/data/README.md says where it
+    comes from)."""
+    return Path(__file__).resolve().parent / "data"
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

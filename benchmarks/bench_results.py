@@ -42,7 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DATA = Path(os.environ.get("AWARDS_SHARED_DATA",
-                           Path(__file__).resolve().parents[2] / "shared" / "data"))
+                           Path(__file__).resolve().parents[1] / "awards" / "data"))
 SIZES = (40_000, 1_000_000)
 BENCH_DB = "awards_bench"
 SEED = "bench-results-seed-2026-0001"

@@ -29,7 +29,7 @@ from awards.voting.codes import code_hmac, codes_commitment, generate_code
 from awards.voting.frame import frame_digest, parse_frame
 from awards.voting.sampling import draw_sample
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / "awards" / "data"
 SEED = "3546311556112163624615351222"
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ process's maximum resident size. Usage::
 
     .venv/bin/python benchmarks/bench_scoring.py [path/to/hk_districts.csv] [--repeat N]
 
-The district file defaults to ``../shared/data/hk_districts.csv`` relative to the repository.
+The district file defaults to ``awards/data/hk_districts.csv``.
 Synthetic voters pick 1-3 departments (30/30/40%) with log-normal popularity (σ = 0.8);
 ballots are spread over districts in proportion to households. Twenty judges score each
 department five times (a connected design) with judge biases and noise.
@@ -51,7 +51,7 @@ from awards.scoring.combine import tiebreak_hashes  # noqa: E402
 from awards.scoring.judges import judge_scores  # noqa: E402
 from awards.scoring.public import tally_public  # noqa: E402
 
-DEFAULT_DISTRICTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "hk_districts.csv"
+DEFAULT_DISTRICTS = Path(__file__).resolve().parents[1] / "awards" / "data" / "hk_districts.csv"
 DEPARTMENTS = [f"D{i:02d}" for i in range(1, 29)]
 JUDGES = [f"J{i:02d}" for i in range(1, 21)]
 SIZES = (40_000, 1_000_000)

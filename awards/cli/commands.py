@@ -272,7 +272,7 @@ def addresses_purge(slug: str, yes: bool) -> None:
 @awards_cli.command("demo")
 @click.option("--reset", is_flag=True, help="Delete the demo campaign first and rebuild it.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Reference data folder (default: ../shared/data beside the repository).")
+              help="Reference data folder (default: the districts and departments in awards/data).")
 @click.option("--host", envvar="FLASK_RUN_HOST", default=None,
               help="Host the server will listen on, for the printed links (default 127.0.0.1; "
                    "env FLASK_RUN_HOST).")
