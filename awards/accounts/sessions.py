@@ -13,7 +13,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from awards.campaigns.services import as_utc
 from awards.extensions import db
@@ -39,29 +39,37 @@ def open_staff_session(user: User) -> str:
     return token
 
 
-def _live_session(user_id: int, token: str | None) -> StaffSession | None:
+def _live_session(user_id: int, token: str | None) -> tuple[StaffSession, User] | None:
+    """The session's row and its user, read together (one statement on every staff
+    request), or None."""
     if not token:
         return None
-    row = db.session.get(StaffSession, _hash(token))
-    if row is None or row.user_id != user_id or row.revoked_at is not None:
+    found = db.session.execute(
+        select(StaffSession, User).join(User, User.id == StaffSession.user_id)
+        .where(StaffSession.token_hash == _hash(token))).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.user_id != user_id or row.revoked_at is not None:
         return None
     idle = timedelta(hours=current_app.config.get("STAFF_SESSION_IDLE_HOURS", IDLE_HOURS))
     if as_utc(row.last_seen_at) + idle < utcnow():
         return None
-    return row
+    return row, user
 
 
 def user_for_session(user_id: int, token: str | None) -> User | None:
     """The user of a live session, or None (signed out, revoked, idle or forged). Notes
     that the session is in use (it commits when it writes, before the view runs), with the
     one read of the session's row."""
-    row = _live_session(user_id, token)
-    if row is None:
+    found = _live_session(user_id, token)
+    if found is None:
         return None
+    row, user = found
     if as_utc(row.last_seen_at) + TOUCH_EVERY < utcnow():
         row.last_seen_at = utcnow()
         db.session.commit()
-    return db.session.get(User, user_id)
+    return user
 
 
 def revoke_staff_session(token: str | None) -> None:

@@ -4,7 +4,7 @@ paper returns, score sheets and results all ask here."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select, true
+from sqlalchemy import exists, or_, select, true
 
 from awards.extensions import db
 from awards.models import Campaign, Department, Entry
@@ -20,11 +20,19 @@ def eligible_departments(campaign: Campaign) -> list[Department]:
     return [d for d in campaign.departments if d.id in eligible]
 
 
-def competing(campaign: Campaign, department_id):
-    """SQL condition: the department (an id or id column) competes in ``campaign``."""
+def competing(campaign: Campaign | None, department_id):
+    """SQL condition: the department (an id or id column) competes in ``campaign``; with
+    None, in the campaign whose ``campaigns`` row the query itself selects."""
+    if campaign is None:
+        return or_(Campaign.entries_required.is_(False),
+                   _eligible_entry(Campaign.id, department_id))
     if not campaign.entries_required:
         return true()
-    return exists().where(Entry.campaign_id == campaign.id,
+    return _eligible_entry(campaign.id, department_id)
+
+
+def _eligible_entry(campaign_id, department_id):
+    return exists().where(Entry.campaign_id == campaign_id,
                           Entry.department_id == department_id,
                           Entry.eligibility == "eligible")
 

@@ -27,8 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from awards.audit.service import record
@@ -210,39 +213,65 @@ def round_criteria(campaign: Campaign, round_name: str) -> list[Criterion]:
     return [c for c in campaign.criteria if c.round == round_name]
 
 
-def scorecard_context(campaign: Campaign, user_id: int, round_name: str,
+def scorecard_context(slug: str, user_id: int, round_name: str,
                       code: str, *, for_update: bool = False) -> ScorecardContext:
-    """The signed-in judge's scorecard for ``code`` in ``round_name``; with ``for_update``
-    (a save follows) the card's row is read locked.
+    """The signed-in judge's scorecard for ``code`` in ``round_name`` of the campaign
+    ``slug``; with ``for_update`` (a save follows) the card's row is read locked.
+
+    One query finds the campaign, the judge, the department, the round's state and the
+    criteria, and answers only for a judge on the campaign's panel (the rule of
+    :func:`awards.campaigns.visibility.visible_campaign` for judges, narrowed to this pair);
+    a second reads the card with its scores and comments.
 
     Raises
     ------
     NotFound
-        Unknown round or department, not on the panel, not assigned, conflicted, or the
-        department is not eligible: the pair answers as one that does not exist.
+        Unknown campaign, round or department, not on the panel, not assigned, conflicted,
+        or the department is not eligible: the pair answers as one that does not exist.
     """
-    pair = None
-    if round_name in ROUNDS:  # one query: on the panel, assigned, no conflict, competing
-        pair = db.session.execute(
-            select(Judge, Department)
+    found = None
+    if round_name in ROUNDS:  # on the panel, assigned, no conflict, competing
+        round_state = select(JudgingRound.state).where(
+            JudgingRound.campaign_id == Campaign.id,
+            JudgingRound.round == round_name).scalar_subquery()
+        found = db.session.execute(
+            select(Campaign, Judge, Department, round_state)
+            .join(Judge, Judge.campaign_id == Campaign.id)
             .join(Assignment, Assignment.judge_id == Judge.id)
             .join(Department, Department.id == Assignment.department_id)
-            .where(Judge.campaign_id == campaign.id, Judge.user_id == user_id,
-                   Assignment.campaign_id == campaign.id, Assignment.round == round_name,
-                   Department.code == code, competing(campaign, Department.id),
+            .options(joinedload(Campaign.criteria))
+            .where(Campaign.slug == slug, Judge.user_id == user_id,
+                   Assignment.campaign_id == Campaign.id, Assignment.round == round_name,
+                   Department.code == code, competing(None, Department.id),
                    ~exists().where(Conflict.judge_id == Judge.id,
-                                   Conflict.department_id == Department.id))).first()
-    if pair is None:
+                                   Conflict.department_id == Department.id))
+        ).unique().first()
+    if found is None:
         raise NotFound("no such scorecard", code="scorecard.not_found")
-    judge, department = pair
-    query = select(Scorecard).where(
-        Scorecard.round == round_name, Scorecard.judge_id == judge.id,
-        Scorecard.department_id == department.id)
-    card = db.session.scalar(query.with_for_update() if for_update else query)
+    campaign, judge, department, state = found
+    card = _read_card(round_name, judge.id, department.id, lock=for_update)
     return ScorecardContext(campaign, judge, department, round_name,
                             round_criteria(campaign, round_name), card,
-                            round_is_closed(campaign, round_name),
-                            locked=for_update and card is not None)
+                            state == "closed", locked=for_update and card is not None)
+
+
+def reread_card(ctx: ScorecardContext) -> None:
+    """Read the card again (after a refused save rolled its transaction back)."""
+    ctx.card = _read_card(ctx.round, ctx.judge.id, ctx.department.id, lock=False)
+    ctx.locked = False
+
+
+def _read_card(round_name: str, judge_id: int, department_id: int, *,
+               lock: bool) -> Scorecard | None:
+    """The card with its scores and comments in one statement; with ``lock``, the card's
+    row is locked for this transaction (the scores and comments rows are guarded by it)."""
+    query = (select(Scorecard)
+             .options(joinedload(Scorecard.scores), joinedload(Scorecard.comments))
+             .where(Scorecard.round == round_name, Scorecard.judge_id == judge_id,
+                    Scorecard.department_id == department_id))
+    if lock:
+        query = query.with_for_update(of=Scorecard)
+    return db.session.scalars(query).unique().one_or_none()
 
 
 def card_values(card: Scorecard | None, criteria: list[Criterion]) -> dict[str, int | None]:
@@ -322,8 +351,7 @@ def save_scorecard(ctx: ScorecardContext, data: ScorecardInput, actor: str) -> S
     """
     card = _locked_card(ctx)
     ctx.card = card
-    device_row = db.session.get(ScorecardDevice, (card.id, data.device))
-    if device_row is not None and data.seq <= device_row.last_seq:
+    if not _claim_seq(card, data):  # a retry of a save already applied
         db.session.rollback()
         return SaveResult(False, card_state(ctx.card, ctx.criteria))
     reason = editable(ctx)
@@ -335,17 +363,35 @@ def save_scorecard(ctx: ScorecardContext, data: ScorecardInput, actor: str) -> S
     changed = _apply_values(ctx, card, data) or status != card.status
     if changed:
         _bump(ctx, card, data, status, actor)
-    _remember_seq(card, device_row, data)
     state = card_state(card, ctx.criteria)  # as committed: the commit expires what it read
     db.session.commit()
     return SaveResult(changed, state)
+
+
+def _claim_seq(card: Scorecard, data: ScorecardInput) -> bool:
+    """Record ``data.seq`` as the device's last applied sequence number, in one statement,
+    unless it is not above the one recorded (a retry): then False. A refused save rolls the
+    claim back with the rest of its transaction."""
+    now = utcnow()
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = ScorecardDevice.__table__
+    statement = insert(table).values(
+        scorecard_id=card.id, device=data.device, last_seq=data.seq, updated_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.scorecard_id, table.c.device],
+        set_={"last_seq": statement.excluded.last_seq,
+              "updated_at": statement.excluded.updated_at},
+        where=table.c.last_seq < statement.excluded.last_seq)
+    claimed = db.session.execute(statement.returning(table.c.scorecard_id)).first()
+    return claimed is not None
 
 
 def _locked_card(ctx: ScorecardContext) -> Scorecard:
     """The card, locked for this transaction (created at version 0 on the first save)."""
     if ctx.card is not None:
         if not ctx.locked:
-            db.session.refresh(ctx.card, with_for_update=True)
+            ctx.card = _read_card(ctx.round, ctx.judge.id, ctx.department.id, lock=True)
         return ctx.card
     card = Scorecard(campaign_id=ctx.campaign.id, round=ctx.round, judge_id=ctx.judge.id,
                      department_id=ctx.department.id, status="draft", version=0)
@@ -353,9 +399,7 @@ def _locked_card(ctx: ScorecardContext) -> Scorecard:
         with db.session.begin_nested():
             db.session.add(card)
     except IntegrityError:  # another device created it at the same moment
-        card = db.session.scalar(select(Scorecard).where(
-            Scorecard.round == ctx.round, Scorecard.judge_id == ctx.judge.id,
-            Scorecard.department_id == ctx.department.id).with_for_update())
+        card = _read_card(ctx.round, ctx.judge.id, ctx.department.id, lock=True)
     return card
 
 
@@ -431,8 +475,9 @@ def _bump(ctx: ScorecardContext, card: Scorecard, data: ScorecardInput, status: 
               "version": card.version + 1, "updated_at": now}
     if status == "submitted" and before != "submitted":
         values["submitted_at"] = now
-    swapped = db.session.execute(update(Scorecard).where(
-        Scorecard.id == card.id, Scorecard.version == card.version).values(**values)).rowcount
+    table = Scorecard.__table__
+    swapped = db.session.execute(table.update().where(
+        table.c.id == card.id, table.c.version == card.version).values(**values)).rowcount
     if swapped != 1:
         db.session.rollback()
         raise ScorecardRefused(REFUSALS["scorecard.stale"], code="scorecard.stale")
@@ -448,28 +493,19 @@ def _bump(ctx: ScorecardContext, card: Scorecard, data: ScorecardInput, status: 
 
 def append_revision(card: Scorecard, criteria: list[Criterion], *, action: str, actor: str,
                     device: str = "", seq: int | None = None, reason: str = "",
-                    at=None) -> ScorecardRevision:
-    """Append the card's values after a change (never updated or deleted)."""
-    revision = ScorecardRevision(
+                    at=None) -> None:
+    """Append the card's values after a change (never updated or deleted): one INSERT,
+    written at once, beside the session's unit of work (nothing reads it back in the same
+    transaction)."""
+    if card.id is None:
+        db.session.flush()
+    db.session.execute(ScorecardRevision.__table__.insert().values(
         scorecard_id=card.id, version=card.version, action=action, status=card.status,
         values_json=json.dumps({k: v for k, v in card_values(card, criteria).items()
                                 if v is not None}, sort_keys=True),
         comments_json=json.dumps({k: v for k, v in card_comments(card, criteria).items()
                                   if v}, sort_keys=True, ensure_ascii=False),
-        actor=actor, at=at or utcnow(), device=device, seq=seq, reason=reason)
-    db.session.add(revision)
-    db.session.flush()
-    return revision
-
-
-def _remember_seq(card: Scorecard, row: ScorecardDevice | None, data: ScorecardInput) -> None:
-    if row is None:
-        db.session.add(ScorecardDevice(scorecard_id=card.id, device=data.device,
-                                       last_seq=data.seq, updated_at=utcnow()))
-    else:
-        row.last_seq = data.seq
-        row.updated_at = utcnow()
-    db.session.flush()
+        actor=actor, at=at or utcnow(), device=device, seq=seq, reason=reason))
 
 
 def revisions(card: Scorecard) -> list[ScorecardRevision]:

@@ -117,7 +117,7 @@ def score_on_tablets(campaign: Campaign, rows: list[tuple]) -> tuple[int, int]:
     db.session.commit()
     submitted = drafts = 0
     for index, ((round_name, judge, code), scores) in enumerate(sorted(cards.items())):
-        ctx = scorecard_context(campaign, users[judge], round_name, code)
+        ctx = scorecard_context(campaign.slug, users[judge], round_name, code)
         draft = index % DRAFT_EVERY == DRAFT_EVERY - 1
         save_scorecard(ctx, ScorecardInput(scores=dict(scores), comments={}, version=0,
                                            device="demo-tablet", seq=index + 1,

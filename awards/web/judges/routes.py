@@ -26,6 +26,7 @@ from awards.judging.scorecards import (
     editable,
     judge_of,
     parse_scorecard_form,
+    reread_card,
     save_scorecard,
     scorecard_context,
 )
@@ -126,8 +127,7 @@ def _page(ctx: ScorecardContext, status: int = 200, *, posted=None, error: str |
 @roles("judge")
 def scorecard(slug: str, round_name: str, code: str):
     """The scorecard of one assigned entry (404 when not assigned or conflicted)."""
-    campaign = campaign_or_404(slug)
-    ctx = scorecard_context(campaign, current_user.id, round_name, code,
+    ctx = scorecard_context(slug, current_user.id, round_name, code,
                             for_update=request.method == "POST")
     if request.method == "GET":
         return _page(ctx)
@@ -150,8 +150,7 @@ def scorecard(slug: str, round_name: str, code: str):
 
 
 def _refused(ctx: ScorecardContext, exc: AwardsError):
-    ctx.card = scorecard_context(ctx.campaign, current_user.id, ctx.round,
-                                 ctx.department.code).card
+    reread_card(ctx)
     message = describe(exc)
     missing = getattr(exc, "missing", [])
     state = card_state(ctx.card, ctx.criteria)
