@@ -39,8 +39,8 @@ from awards.scoring import (  # noqa: E402
     compute_results,
 )
 from awards.scoring.bootstrap import (  # noqa: E402
-    CHUNK_VALUES,
     SEGMENT_VALUES,
+    chunk_replicates,
     bootstrap_diagnostics,
     bootstrap_stream,
     default_threads,
@@ -121,7 +121,7 @@ def bare_loop(tally, replicates: int, seed: str, threads: int = 1, counting: str
     a zeroed row, as the engine counts) or ``"bincount"`` (one ``np.bincount`` per piece).
     Returns the number of picks counted."""
     plan = draw_plan(tally)
-    step = max(1, CHUNK_VALUES // max(1, plan.width))
+    step = chunk_replicates(plan.width)
     segmented = step == 1 and plan.width > SEGMENT_VALUES
     shift = np.uint64(32)
 

@@ -53,6 +53,8 @@ from awards.scoring.errors import ScoringError
 from awards.scoring.public import PublicTally, stratum_weights, weighted_shares
 
 CHUNK_VALUES = 1 << 20          # stream values per chunk (8 MB of uint64)
+# ... and per chunk of narrow replicates (at most SEGMENT_VALUES wide, e.g. 40,000 ballots).
+NARROW_CHUNK_VALUES = 1 << 22
 # Largest m·n·k of one matrix product: OpenBLAS runs smaller products on one thread, and a
 # threaded product of this size spins on busy cores for far longer than it computes.
 PRODUCT_LIMIT = 1 << 18
@@ -203,6 +205,18 @@ def pick_in_place(values: np.ndarray, size: np.uint64 | np.ndarray) -> np.ndarra
     return values.view(np.intp)
 
 
+def chunk_replicates(width: int) -> int:
+    """Replicates per chunk for replicates of ``width`` stream values: as many as fit in
+    :data:`CHUNK_VALUES`, or in :data:`NARROW_CHUNK_VALUES` when a replicate is at most
+    :data:`SEGMENT_VALUES` wide. A narrow replicate leaves each chunk little work for NumPy
+    and the same Python work per chunk (products, ranks), which threads take turns at: at
+    40,000 ballots, 104 replicates a chunk instead of 26 took the bootstrap on 2 threads
+    from 2.1 to about 1.6 times its bare draw-and-count loop. A chunk's buffers stay small
+    (its pattern counts and ``x_hd``; the stream is drawn one replicate at a time)."""
+    limit = NARROW_CHUNK_VALUES if width <= SEGMENT_VALUES else CHUNK_VALUES
+    return max(1, limit // max(1, width))
+
+
 def segments(size: int, limit: int) -> list[int]:
     """Lengths of the fewest, nearly equal segments of at most ``limit`` that make ``size``."""
     pieces = max(1, -(-size // limit))
@@ -340,7 +354,7 @@ def replicate_counts(
         Whole-number ``x_hd`` of each replicate of the chunk.
     """
     plan = draw_plan(tally)
-    step = chunk or max(1, CHUNK_VALUES // max(1, plan.width))
+    step = chunk or chunk_replicates(plan.width)
     counts_of = _chunk_drawer(tally, plan, replicates, seed, step)
     yield from _in_order(counts_of, range(0, replicates, step), threads)
 
@@ -468,7 +482,7 @@ def bootstrap_diagnostics(
     hash_rank = np.argsort(np.argsort(np.array(hashes)))
     judge = np.asarray(judge, dtype=np.float64)
     plan = draw_plan(tally)
-    step = max(1, CHUNK_VALUES // max(1, plan.width))
+    step = chunk_replicates(plan.width)
     counts_of = _chunk_drawer(tally, plan, replicates, seed, step)
 
     def ranked(start: int) -> tuple[np.ndarray, np.ndarray]:

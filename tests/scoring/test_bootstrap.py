@@ -15,6 +15,7 @@ import pytest
 from awards.scoring import District, PublicInputs, compute_results
 from awards.scoring.bootstrap import (
     CHUNK_VALUES,
+    NARROW_CHUNK_VALUES,
     bootstrap_stream,
     choices_order,
     replicate_counts,
@@ -196,7 +197,7 @@ def test_diagnostics_do_not_depend_on_the_number_of_threads(monkeypatch):
     import awards.scoring.bootstrap as bootstrap
 
     public = awkward_public({"AA": 40, "BB": 2, "CC": 0, "DD": 77, "EE": 13})
-    monkeypatch.setattr(bootstrap, "CHUNK_VALUES", 5 * 132 + 1)   # 5 replicates a chunk
+    monkeypatch.setattr(bootstrap, "NARROW_CHUNK_VALUES", 5 * 132 + 1)   # 5 replicates a chunk
     tally = tally_public(public)
     judge = np.linspace(55.0, 80.0, len(tally.departments))
     hashes = [hashlib.sha256(d.encode()).hexdigest() for d in tally.departments]
@@ -209,16 +210,23 @@ def test_diagnostics_do_not_depend_on_the_number_of_threads(monkeypatch):
 
 
 def test_chunk_boundaries_of_the_default_size(monkeypatch):
-    """Default chunks cut B into pieces of CHUNK_VALUES // R replicates: with a small
-    budget, several chunks and a ragged last one, still the literal stream."""
+    """Default chunks cut B into pieces of NARROW_CHUNK_VALUES // R replicates (R at most
+    SEGMENT_VALUES), else CHUNK_VALUES // R: with a small budget, several chunks and a
+    ragged last one, still the literal stream."""
     import awards.scoring.bootstrap as bootstrap
 
     public = awkward_public({"AA": 9, "BB": 2, "CC": 0, "DD": 14})
-    monkeypatch.setattr(bootstrap, "CHUNK_VALUES", 3 * 25 + 7)   # 3 replicates a chunk
+    monkeypatch.setattr(bootstrap, "NARROW_CHUNK_VALUES", 3 * 25 + 7)   # 3 replicates a chunk
     chunks = list(bootstrap.replicate_counts(tally_public(public), 10, SEED))
     assert [len(c) for c in chunks] == [3, 3, 3, 1]
     assert np.array_equal(np.concatenate(chunks), literal_counts(public, 10, SEED))
-    assert CHUNK_VALUES >= 1 << 16
+    # A replicate wider than SEGMENT_VALUES counts against CHUNK_VALUES instead.
+    monkeypatch.setattr(bootstrap, "SEGMENT_VALUES", 20)
+    monkeypatch.setattr(bootstrap, "CHUNK_VALUES", 2 * 25 + 1)   # 2 replicates a chunk
+    chunks = list(bootstrap.replicate_counts(tally_public(public), 5, SEED))
+    assert [len(c) for c in chunks] == [2, 2, 1]
+    assert np.array_equal(np.concatenate(chunks), literal_counts(public, 5, SEED))
+    assert NARROW_CHUNK_VALUES >= CHUNK_VALUES >= 1 << 16
 
 
 def test_no_valid_ballots_draws_nothing():
