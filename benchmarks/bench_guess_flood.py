@@ -113,8 +113,8 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=400)
     parser.add_argument("--voter-threads", type=int, default=8)
     parser.add_argument("--flood", type=int, default=30)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-seconds", type=float, default=300)
     args = parser.parse_args()
     import redis

@@ -3,7 +3,8 @@ PostgreSQL under gunicorn).
 
 Prepares a campaign of 28 departments and 20 judges in a scratch PostgreSQL database, solves
 the preliminary assignment, starts gunicorn with the production settings, signs every judge
-in (each from its own address, through one trusted proxy), then times saves as the tablet
+in (each from its own address, through one trusted proxy, each tablet a process of its own),
+then times saves as the tablet
 script sends them (``Accept: application/json``, ``version``, ``device``, ``seq``; each save
 changes one score of one of the judge's assigned scorecards) in two patterns:
 
@@ -22,12 +23,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import signal
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -96,75 +97,73 @@ class Judge(Household):
         return response.status, json.loads(response.read() or b"{}")
 
 
-def run(port: int, assigned: dict[str, list[str]], saves: int) -> tuple[list[float], list[float]]:
+def tablet(port: int, username: str, number: int, codes: list[str], criteria: list[str],
+           saves: int, barrier, results) -> None:
+    """One judge's tablet, in its own process (as on its own device: no client shares an
+    interpreter lock with another). Sends back its three lists of times in seconds."""
+    device = Judge(port, f"10.1.{number}.1")
+    device.send("GET", "/signin")
+    status = device.send("POST", "/signin", [("username", username), ("password", PASSWORD)])
+    assert status in (302, 303), f"sign-in of {username} answered {status}"
+    versions: dict[str, int] = {}
+    for code in codes:  # open each scorecard once: its CSRF token and version
+        device.send("GET", f"/judge/c/bench/preliminary/{code}")
+        versions[code] = 0
+    at_once, looped, floor = [], [], []
+    barrier.wait()
+    for seq in range(1, 2 * saves + 1):
+        if seq <= saves:
+            barrier.wait()  # the round begins when every judge presses
+        code = codes[seq % len(codes)]
+        criterion = criteria[seq % len(criteria)]
+        form = [("version", str(versions[code])), ("device", f"tablet-{username}"),
+                ("seq", str(seq)), ("action", "save"), (f"score-{criterion}", str(seq % 11))]
+        began = time.perf_counter()
+        status, body = device.save(f"/judge/c/bench/preliminary/{code}", form)
+        (at_once if seq <= saves else looped).append(time.perf_counter() - began)
+        assert status == 200 and body.get("ok"), (status, body)
+        versions[code] = body["state"]["version"]
+    for _ in range(saves):  # the floor, after every judge's closed loop has ended
+        barrier.wait()
+        began = time.perf_counter()
+        assert device.send("GET", "/healthz") == 200
+        floor.append(time.perf_counter() - began)
+    results.put((at_once, looped, floor))
+
+
+def run(port: int, assigned: dict[str, list[str]],
+        saves: int) -> tuple[list[float], list[float], list[float]]:
+    """Every judge's tablet at once; returns the at-once save times, the floor's and the
+    closed loop's."""
     criteria = assigned.pop("_criteria")
     judges = sorted(assigned)
-    tablets = {}
-    for number, username in enumerate(judges, start=1):
-        tablet = Judge(port, f"10.1.{number}.1")
-        tablet.send("GET", "/signin")
-        status = tablet.send("POST", "/signin", [("username", username),
-                                                 ("password", PASSWORD)])
-        assert status in (302, 303), f"sign-in of {username} answered {status}"
-        tablets[username] = tablet
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(len(judges)), context.Queue()
+    processes = [context.Process(target=tablet, args=(port, username, number,
+                                                      assigned[username], criteria, saves,
+                                                      barrier, results))
+                 for number, username in enumerate(judges, start=1)]
+    for process in processes:
+        process.start()
     save_times: list[float] = []
     loop_times: list[float] = []
     floor_times: list[float] = []
-    lock = threading.Lock()
-    start = threading.Barrier(len(judges))
-
-    def judge_saves(username: str) -> None:
-        tablet = tablets[username]
-        codes = assigned[username]
-        versions: dict[str, int] = {}
-        for code in codes:  # open each scorecard once: its CSRF token and version
-            tablet.send("GET", f"/judge/c/bench/preliminary/{code}")
-            versions[code] = 0
-        mine, looped = [], []
-        start.wait()
-        for seq in range(1, 2 * saves + 1):
-            at_once = seq <= saves
-            if at_once:
-                start.wait()  # the round begins when every judge presses
-            code = codes[seq % len(codes)]
-            criterion = criteria[seq % len(criteria)]
-            form = [("version", str(versions[code])), ("device", f"tablet-{username}"),
-                    ("seq", str(seq)), ("action", "save"),
-                    (f"score-{criterion}", str(seq % 11))]
-            began = time.perf_counter()
-            status, body = tablet.save(f"/judge/c/bench/preliminary/{code}", form)
-            (mine if at_once else looped).append(time.perf_counter() - began)
-            assert status == 200 and body.get("ok"), (status, body)
-            versions[code] = body["state"]["version"]
-        with lock:
-            save_times.extend(mine)
-            loop_times.extend(looped)
-
-    def floor(username: str) -> None:
-        tablet = tablets[username]
-        mine = []
-        for _ in range(saves):
-            start.wait()
-            began = time.perf_counter()
-            assert tablet.send("GET", "/healthz") == 200
-            mine.append(time.perf_counter() - began)
-        with lock:
-            floor_times.extend(mine)
-
-    for work in (judge_saves, floor):
-        threads = [threading.Thread(target=work, args=(u,)) for u in judges]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    for _ in processes:
+        at_once, looped, floor = results.get(timeout=600)
+        save_times += at_once
+        loop_times += looped
+        floor_times += floor
+    for process in processes:
+        process.join()
+        assert process.exitcode == 0, f"a tablet failed (exit code {process.exitcode})"
     return save_times, floor_times, loop_times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--saves", type=int, default=40, help="saves per judge")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, scratch_database("postgresql", Path(tmp)) as url:
         print("preparing the campaign, its judges and the assignment ...", file=sys.stderr)
