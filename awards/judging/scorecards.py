@@ -263,14 +263,20 @@ def reread_card(ctx: ScorecardContext) -> None:
 
 def _read_card(round_name: str, judge_id: int, department_id: int, *,
                lock: bool) -> Scorecard | None:
-    """The card with its scores and comments in one statement; with ``lock``, the card's
-    row is locked for this transaction (the scores and comments rows are guarded by it)."""
+    """The card with its scores and comments, read in one statement. With ``lock``, the
+    card's row is first locked for this transaction by a statement of its own, so that the
+    read that follows sees what any save it waited for committed (in one statement,
+    PostgreSQL would re-read the locked row after the wait but join it to the scores and
+    comments of the statement's older snapshot)."""
+    where = (Scorecard.round == round_name, Scorecard.judge_id == judge_id,
+             Scorecard.department_id == department_id)
+    if lock and db.session.scalar(select(Scorecard.id).where(*where).with_for_update()) is None:
+        return None
     query = (select(Scorecard)
              .options(joinedload(Scorecard.scores), joinedload(Scorecard.comments))
-             .where(Scorecard.round == round_name, Scorecard.judge_id == judge_id,
-                    Scorecard.department_id == department_id))
-    if lock:
-        query = query.with_for_update(of=Scorecard)
+             .where(*where))
+    if lock:  # values already in this session may be older than the lock
+        query = query.execution_options(populate_existing=True)
     return db.session.scalars(query).unique().one_or_none()
 
 

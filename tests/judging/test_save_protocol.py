@@ -5,6 +5,7 @@ input refused in the reader's language with nothing written."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,9 @@ from sqlalchemy import func, select
 from awards.audit.service import chain_events
 from awards.extensions import db
 from awards.models import Score, Scorecard, ScorecardComment, ScorecardRevision
+
+from ..conftest import PASSWORD
+from ..live import HttpSession, LiveServer
 
 URL = "/judge/c/csea-test/preliminary/B"
 JSON = {"Accept": "application/json"}
@@ -239,3 +243,49 @@ def test_saves_are_refused_outside_the_round_phase(j02, judging):
     assert response.status_code == 409
     assert response.get_json()["error"] == "scorecard.round_not_open"
     assert count(Score) == 0
+
+
+# A stale read shows as SQLAlchemy's warning that a DELETE matched no row: an error here.
+@pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
+def test_saves_that_wait_for_each_other_read_what_the_earlier_one_wrote(app, judging):
+    """Twelve saves from one tablet arrive at the same instant through the real server
+    (six times),
+    each adding or removing a score: each waits for the card's lock and then works on
+    the scores the save before it committed (on PostgreSQL a locked read that joins the
+    scores would see the older ones and fail to delete or insert them)."""
+    db.session.commit()
+    with LiveServer(app) as server:
+        first = HttpSession(server.url)
+        first.request("/signin")
+        assert first.request("/signin", {"username": "j02", "password": PASSWORD}).status == 303
+        assert first.request(URL).status == 200
+        tablets = []
+        for _ in range(12):
+            tablet = HttpSession(server.url)
+            tablet.cookies, tablet.token = first.cookies, first.token
+            tablet.opener = first.opener
+            tablets.append(tablet)
+        replies = []
+        for burst in range(6):  # six bursts: the race is a matter of timing
+            start = threading.Barrier(12)
+            sent = [None] * 12
+
+            def save(i: int, burst: int = burst, start=start, sent=sent) -> None:
+                data = form(version=0, device="tab-a", seq=12 * burst + i + 1,
+                            pledges=i % 11, courtesy=None if i % 2 else 5)
+                start.wait()
+                sent[i] = tablets[i].request(URL, data, headers=JSON)
+
+            threads = [threading.Thread(target=save, args=(i,)) for i in range(12)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+            replies += sent
+    assert sorted(r.status for r in replies) == [200] * 72, [r.body[:300] for r in replies]
+    applied = [json.loads(r.body)["applied"] for r in replies]
+    stored = card()
+    assert stored.version == len(revisions()) == sum(applied) >= 1
+    assert count(Score) <= 2  # one row per criterion at most, never a duplicate
+    # The card holds what its last revision says.
+    assert sorted(s.value for s in stored.scores) == sorted(revisions()[-1][2].values())
