@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -441,8 +441,13 @@ def _next_status(ctx: ScorecardContext, card: Scorecard, data: ScorecardInput) -
     return card.status if card.status in ("draft", "reopened") else "draft"
 
 
+_SET_SCORE = (Score.__table__.update().where(Score.__table__.c.id == bindparam("score"))
+              .values(value=bindparam("new_value")))
+
+
 def _apply_values(ctx: ScorecardContext, card: Scorecard, data: ScorecardInput) -> bool:
-    """Write the posted scores and comments; True when anything changed."""
+    """Write the posted scores and comments; True when anything changed. A changed value
+    is written at once; added and removed scores and comments go with the commit."""
     changed = False
     scores = {s.criterion_id: s for s in card.scores}
     comments = {m.criterion_id: m for m in card.comments}
@@ -453,7 +458,9 @@ def _apply_values(ctx: ScorecardContext, card: Scorecard, data: ScorecardInput) 
         elif value is not None and score is None:
             card.scores.append(Score(criterion_id=c.id, value=value))
         elif score is not None and score.value != value:
-            score.value = value
+            # The common autosave: one plain UPDATE, without the unit of work's flush.
+            db.session.execute(_SET_SCORE, {"score": score.id, "new_value": value})
+            set_committed_value(score, "value", value)
         else:
             continue
         changed = True
@@ -468,8 +475,7 @@ def _apply_values(ctx: ScorecardContext, card: Scorecard, data: ScorecardInput) 
         else:
             continue
         changed = True
-    db.session.flush()
-    return changed
+    return changed  # added and removed rows are flushed by the commit
 
 
 def _bump(ctx: ScorecardContext, card: Scorecard, data: ScorecardInput, status: str,
