@@ -13,6 +13,7 @@ reports the ratio.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import re
@@ -92,13 +93,11 @@ def gunicorn(app_spec: str, port: int, url: str, workers: int, threads: int) -> 
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         if len(list((ready / "workers").iterdir())) >= workers:
-            try:
+            with contextlib.suppress(OSError):  # not listening yet: try again
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
                 conn.request("GET", "/healthz")
                 conn.getresponse().read()
                 return process
-            except OSError:
-                pass
         time.sleep(0.1)
     process.kill()
     raise RuntimeError("gunicorn did not start")
