@@ -136,10 +136,11 @@ class TlsProxy:
 
 
 class Gunicorn:
-    """``gunicorn -w 2 app:app`` on 127.0.0.1 with ``env``; waits until /healthz answers.
-    Stopping it gives its workers a second to finish before they are killed."""
+    """``gunicorn -w 3 -k gthread --threads 2 app:app`` (the README's production settings)
+    on 127.0.0.1 with ``env``; waits until /healthz answers. Stopping it gives its workers a
+    second to finish before they are killed."""
 
-    def __init__(self, env: dict[str, str], log: Path, workers: int = 2):
+    def __init__(self, env: dict[str, str], log: Path, workers: int = 3):
         self.env, self.log_path, self.workers = env, log, workers
         self.process: subprocess.Popen | None = None
         self.port = 0
@@ -148,7 +149,7 @@ class Gunicorn:
         self.log = self.log_path.open("w+")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", "gthread",
-             "--threads", "4", "-b", "127.0.0.1:0", "--graceful-timeout", "1",
+             "--threads", "2", "-b", "127.0.0.1:0", "--graceful-timeout", "1",
              *_without_control_socket(), "app:app"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
