@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -78,10 +79,9 @@ class TlsProxy:
         return self
 
     def __exit__(self, *exc) -> None:
-        try:  # wakes the thread blocked in accept(), which a close alone does not
+        # Wakes the thread blocked in accept(), which a close alone does not.
+        with contextlib.suppress(OSError):
             self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self.listener.close()
         self.thread.join(timeout=5)
         assert not self.thread.is_alive(), "the proxy's accept loop did not stop"

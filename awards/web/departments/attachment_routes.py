@@ -85,6 +85,17 @@ def _answer(campaign, department, status: int, message: str):
     return _page(campaign, department, status=status, message=message)
 
 
+def _done(campaign, department, notice: str):
+    """A change made: the attachments box (htmx) with the notice, or back to the entry
+    page's attachments (303) with it as a message."""
+    if wants_fragment():
+        return render_template("departments/_attachments.html",
+                               **attachments_context(campaign, department),
+                               attachment_notice=notice)
+    flash(notice, "success")
+    return redirect(url_for(".entry", slug=campaign.slug, _anchor="attachments"), code=303)
+
+
 @bp.route("/c/<slug>/entry/attachments", methods=["POST"])
 @roles("coordinator")
 def entry_attachments(slug: str):
@@ -100,13 +111,7 @@ def entry_attachments(slug: str):
     except AwardsError as exc:
         rollback_use_case()
         return _answer(campaign, department, exc.status, describe(exc))
-    notice = _("Attached: %(name)s", name=row.filename)
-    if wants_fragment():
-        return render_template("departments/_attachments.html",
-                               **attachments_context(campaign, department),
-                               attachment_notice=notice)
-    flash(notice, "success")
-    return redirect(url_for(".entry", slug=slug, _anchor="attachments"), code=303)
+    return _done(campaign, department, _("Attached: %(name)s", name=row.filename))
 
 
 @bp.route("/c/<slug>/entry/attachments/<sha256>/remove", methods=["POST"])
@@ -119,13 +124,7 @@ def entry_attachment_remove(slug: str, sha256: str):
     except AwardsError as exc:
         rollback_use_case()
         return _answer(campaign, department, exc.status, describe(exc))
-    notice = _("Removed: %(name)s", name=row.filename)
-    if wants_fragment():
-        return render_template("departments/_attachments.html",
-                               **attachments_context(campaign, department),
-                               attachment_notice=notice)
-    flash(notice, "success")
-    return redirect(url_for(".entry", slug=slug, _anchor="attachments"), code=303)
+    return _done(campaign, department, _("Removed: %(name)s", name=row.filename))
 
 
 def _readable_departments(campaign) -> tuple[list, bool]:
