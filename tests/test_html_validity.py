@@ -1,10 +1,11 @@
 """The main pages of every user group are valid HTML by the W3C Nu HTML checker (vnu.jar,
 from the npm package ``vnu-jar`` pinned in package.json), in English and 中文.
 
-Pages are rendered by the test client from two campaigns: ``csea-test`` with voting open,
+Pages are rendered by the test client from three campaigns: ``csea-test`` with voting open,
 judges assigned and a coordinator's draft entry (households, coordinators, judges, the
 organiser's working pages), and the published worked example (public results, the
-verification page, the audit log). The checker runs once over all the files. htmx's
+verification page, the audit log); ``csea-steps`` gives the confirmation pages of the draw,
+the codes and opening and closing the vote. The checker runs once over all the files. htmx's
 ``hx-*`` attributes are not HTML and are the one class of error let through; duplicate ids
 are errors like any other (vnu reports them)."""
 
@@ -32,14 +33,15 @@ pytestmark = pytest.mark.skipif(shutil.which("java") is None,
 
 
 def voting_campaign(make_user):
-    """``csea-test``: a coordinator's draft entry written while entries were open, three
-    judges assigned, codes issued and voting open (departments compete without entries)."""
+    """``csea-test``: a coordinator's draft entry and department B's submitted entry, both
+    written while entries were open, three judges assigned, codes issued and voting open
+    (departments compete without entries)."""
     import io
 
     from awards.campaigns.config_file import parse_config
     from awards.campaigns.services import load_campaign_config
     from awards.entries.drafts import EntryTexts
-    from awards.entries.services import save_draft
+    from awards.entries.services import save_draft, submit_entry
     from awards.phases import move_phase, open_voting
     from awards.voting.households import draw_campaign_sample, import_frame
 
@@ -58,6 +60,14 @@ def voting_campaign(make_user):
         pledges=[("Calls answered within 2 minutes", "75%", "86%")],
         contact_name="Chan Tai Man", contact_email="chan@example.gov.hk",
         contact_phone="2123 4567"), 0, actor="coord-a")
+    # Department B's entry is submitted: the organiser's read view of a snapshot.
+    other = next(d for d in campaign.departments if d.code == "B")
+    submit_entry(campaign, other, texts=EntryTexts(
+        title="Counters that answer in Chinese and English", summary="Bilingual service.",
+        sections={"pledges": "All twelve pledges met.", "courtesy": "Mystery shoppers: 4.5/5."},
+        pledges=[("Counter queue under 15 minutes", "90%", "94%")],
+        contact_name="Wong Siu Ming", contact_email="wong@example.gov.hk",
+        contact_phone="2987 6543"), version=0, actor="olivia")
     for state in ("entries_closed", "adjudication"):
         move_phase(campaign, state)
     draw_campaign_sample(campaign, 90, SEED)
@@ -65,6 +75,60 @@ def voting_campaign(make_user):
     letters = issue(campaign)
     open_voting(campaign)
     return campaign, letters
+
+
+STEPS = "/organiser/c/csea-steps"
+
+
+def steps_campaign():
+    """``csea-steps``: the frame imported and the campaign in adjudication, so that the
+    sample, the codes and the vote are each one confirmation away."""
+    import io
+
+    from awards.campaigns.config_file import parse_config
+    from awards.campaigns.services import load_campaign_config
+    from awards.phases import move_phase
+    from awards.voting.households import import_frame
+
+    from .voting.conftest import default_config_text, frame_csv
+
+    text = default_config_text().replace('slug = "csea-test"', 'slug = "csea-steps"')
+    campaign, _created, _notes = load_campaign_config(parse_config(text))
+    import_frame(campaign, io.BytesIO(frame_csv()))
+    for state in ("entries_open", "entries_closed", "adjudication"):
+        move_phase(campaign, state)
+    return campaign
+
+
+def confirmation_pages(app, make_user) -> dict[str, dict[str, str]]:
+    """The confirmation pages of the draw, the codes and the vote, per language: each
+    step's first post answers the page (changing nothing), then the step is done by its
+    service so that the next one can be asked."""
+    from awards.phases import open_voting
+    from awards.voting.households import draw_campaign_sample
+
+    from .voting.conftest import SEED, issue
+
+    campaign = steps_campaign()
+    clients = {lang: signed_in(app, "olivia", lang) for lang in LANGUAGES}
+    pages: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+
+    def ask(name: str, url: str, data: dict) -> None:
+        for lang, client in clients.items():
+            response = client.post(url, dict(data))
+            assert response.status_code == 200, f"{url}: {response.status_code}"
+            html = response.get_data(as_text=True)
+            assert 'name="confirm" value="yes"' in html, f"{lang} {name}: no confirmation"
+            pages[lang][name] = html
+
+    ask("organiser-confirm-sample", f"{STEPS}/households/sample", {"size": "90", "seed": SEED})
+    draw_campaign_sample(campaign, 90, SEED)
+    ask("organiser-confirm-codes", f"{STEPS}/households/codes", {})
+    issue(campaign)
+    ask("organiser-confirm-open-voting", f"{STEPS}/voting/open", {})
+    open_voting(campaign)
+    ask("organiser-confirm-close-voting", f"{STEPS}/voting/close", {})
+    return pages
 
 
 def signed_in(app, username: str | None, lang: str) -> CsrfClient:
@@ -110,6 +174,12 @@ def staff_pages(app, lang: str, published_slug: str) -> dict[str, str]:
         "organiser-assignment": fetch(organiser, f"{console}/assignment"),
         "organiser-judging": fetch(organiser, f"{console}/judging"),
         "organiser-people": fetch(organiser, "/organiser/people"),
+        "organiser-sign-ins": fetch(organiser, "/organiser/sign-ins"),
+        "organiser-entry-snapshot": fetch(organiser, f"{console}/entries/B"),
+        "organiser-turnout": fetch(organiser, f"{console}/turnout"),
+        "organiser-score-sheets": fetch(organiser, f"{console}/judging/sheets"),
+        "organiser-new-campaign": fetch(organiser, "/organiser/new"),
+        "organiser-config-upload": fetch(organiser, "/organiser/config/upload"),
         "organiser-audit-log": fetch(organiser, f"/organiser/c/{published_slug}/audit"),
         "organiser-results": fetch(organiser, f"/organiser/c/{published_slug}/results"),
     }
@@ -144,16 +214,18 @@ def test_the_main_pages_are_valid_html_in_both_languages(app, make_user, publish
         make_user("organiser", "olivia")
     _campaign, letters = voting_campaign(make_user)
     slug = published.campaign.slug
+    confirmations = confirmation_pages(app, make_user)
 
     files = []
     for number, lang in enumerate(LANGUAGES):
         pages = household_pages(app, letters[number].code, lang)
         pages.update(staff_pages(app, lang, slug))
+        pages.update(confirmations[lang])
         for name, html in pages.items():
             path = tmp_path / f"{lang}-{name}.html"
             path.write_text(html, encoding="utf-8")
             files.append(path)
-    assert len(files) == 2 * 22
+    assert len(files) == 2 * 32
 
     messages = run_vnu(files)
     errors = [m for m in messages if m.get("type") == "error"

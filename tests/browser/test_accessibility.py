@@ -143,7 +143,11 @@ def organiser_pages(page: Page, published_slug: str, config: bytes):
                       ("setup", f"{CONSOLE}/setup"), ("new-campaign", "/organiser/new"),
                       ("entries", f"{CONSOLE}/entries"), ("households", f"{CONSOLE}/households"),
                       ("turnout", f"{CONSOLE}/turnout"), ("assignment", f"{CONSOLE}/assignment"),
-                      ("judging", f"{CONSOLE}/judging"), ("people", "/organiser/people")]:
+                      ("judging", f"{CONSOLE}/judging"), ("people", "/organiser/people"),
+                      ("sign-ins", "/organiser/sign-ins"),
+                      ("entry-snapshot", f"{CONSOLE}/entries/B"),
+                      ("score-sheets", f"{CONSOLE}/judging/sheets"),
+                      ("config-upload", "/organiser/config/upload")]:
         page.goto(url)
         yield name
     page.goto("/organiser/c/csea-draft/setup")  # nothing frozen: every form is offered
@@ -216,3 +220,52 @@ def test_staff_pages_have_no_accessibility_violations(app, make_user, published,
         pages["j02"].goto("/judge/c/csea-test/preliminary/B")
         check(pages["j02"], "scorecard")
     assert not found, (f"axe-core violations on {len(checked)} pages:\n" + "\n".join(found))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_confirmation_pages_have_no_accessibility_violations(app, make_user, new_page, lang):
+    """The confirmation pages of the irreversible steps (draw the sample, issue the codes,
+    open and close the vote), each asked from its page's own button: no axe-core violation
+    and no sideways scroll on a phone, a tablet and a desktop. Between steps the step is
+    done by its service. Saved as LANG-DEVICE-confirm-STEP.png."""
+    from awards.phases import open_voting
+    from awards.voting.households import draw_campaign_sample
+
+    from ..test_html_validity import STEPS, steps_campaign
+    from ..voting.conftest import SEED, issue
+
+    make_user("organiser", "olivia")
+    campaign = steps_campaign()
+    db.session.rollback()
+    pages = {device: new_page(lang, device=options, bypass_csp=True)
+             for device, options in STAFF_DEVICES.items()}
+    for page in pages.values():
+        sign_in(page, "olivia")
+    found: list[str] = []
+
+    def ask(step: str, url: str, action: str, fill: dict[str, str] | None = None) -> None:
+        for device, page in pages.items():
+            page.goto(url)
+            for field, value in (fill or {}).items():
+                page.locator(f"form[action$='{action}'] [name={field}]").fill(value)
+            page.locator(f"form[action$='{action}'] [type=submit]").first.click()
+            expect(page.locator("section.confirm input[name=confirm]")).to_have_count(1)
+            settled(page)
+            label = f"{lang}-{device}-confirm-{step}"
+            shot(page, label)
+            violations = run_axe(page)
+            if violations:
+                found.append(describe(label, violations))
+            width = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+            if width > 0:
+                found.append(f"{label}: the page scrolls sideways by {width}px")
+
+    ask("sample", f"{STEPS}/households", "/households/sample", {"size": "90", "seed": SEED})
+    draw_campaign_sample(campaign, 90, SEED)
+    ask("codes", f"{STEPS}/households", "/households/codes")
+    issue(campaign)
+    ask("open-voting", STEPS, "/voting/open")
+    open_voting(campaign)
+    ask("close-voting", STEPS, "/voting/close")
+    db.session.rollback()
+    assert not found, "\n".join(found)
