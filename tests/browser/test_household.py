@@ -198,6 +198,10 @@ def test_vote_without_javascript(new_page, open_campaign, letters):
     page.goto(f"/vote#code={code}")
     field = page.get_by_role("textbox", name="Your voting code")
     expect(field).to_have_value("")  # nothing reads the fragment without JavaScript
+    # The Help opens without JavaScript and says what the household sees here.
+    page.locator("details.panel summary").click()
+    expect(page.locator("details.panel")).to_contain_text(
+        "Without JavaScript (switched off in some browsers), the code is not filled in")
     field.fill(code)
     page.get_by_role("button", name="Continue").click()
 

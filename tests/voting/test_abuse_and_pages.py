@@ -140,7 +140,10 @@ def test_voting_closed_page(sampled_campaign, letters, app):
 def test_vote_page_in_chinese(app, open_campaign):
     client = CsrfClient(app.test_client())
     page = client.get("/vote", headers={"Accept-Language": "zh-HK,zh;q=0.9"})
-    assert 'lang="zh-Hant-HK"' in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert 'lang="zh-Hant-HK"' in html
+    # The Help says what happens to a QR link's code without JavaScript, in Chinese.
+    assert "如瀏覽器關閉了 JavaScript，編號不會自動填上" in html
 
 
 @pytest.mark.parametrize("path", ["/vote/ballot", "/vote/receipt"])
