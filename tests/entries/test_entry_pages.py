@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from awards.audit.service import chain_events
@@ -244,3 +245,87 @@ def test_over_long_and_control_characters_are_refused_in_the_users_language(
     assert "太長" in response.get_data(as_text=True)
     assert stored_entry() is None
     assert db.session.query(Pledge).count() == 0
+
+
+def organiser_client(app, make_user) -> CsrfClient:
+    make_user("organiser", "olivia")
+    client = CsrfClient(app.test_client())
+    client.signin("olivia", PASSWORD)
+    return client
+
+
+RETURN = "/organiser/c/csea-test/entries/A/return"
+
+
+def submitted_then_closed(coord, campaign, frozen_clock) -> Entry:
+    from awards.phases import move_phase
+
+    assert coord.post(URL, full_form(0)).status_code == 303
+    assert coord.post(SUBMIT, {}).status_code == 200
+    frozen_clock.at = CLOSE_AT + timedelta(hours=3)
+    move_phase(campaign, "entries_closed")
+    return stored_entry()
+
+
+def test_returning_after_entries_close_reopens_the_department_until_the_given_time(
+        app, make_user, coord, open_campaign, frozen_clock):
+    from awards.models import DeadlineExtension
+
+    submitted_then_closed(coord, open_campaign, frozen_clock)
+    olivia = organiser_client(app, make_user)
+    page = olivia.get("/organiser/c/csea-test/entries").get_data(as_text=True)
+    # Closed: the return form asks until when, suggesting three days on at 18:00.
+    assert 'name="reopen_until" value="2026-12-03T18:00"' in page
+    response = olivia.post(RETURN, {"reason": "Pledge figures lack a period",
+                                    "reopen_until": "2026-12-04T12:00"})
+    assert response.status_code == 303
+    page = olivia.get("/organiser/c/csea-test/entries").get_data(as_text=True)
+    assert "A may amend and submit it until 2026-12-04 12:00 Hong Kong time" in page
+    assert "Extended until 2026-12-04 12:00 Hong Kong time" in page
+    extension = db.session.scalar(select(DeadlineExtension))
+    assert extension.reason == "Pledge figures lack a period"
+    events = chain_events("csea-test")[-2:]
+    assert [(e.action, e.subject) for e in events] == [("entry_returned", "A"),
+                                                       ("deadline_extended", "A")]
+    assert json.loads(events[1].data) == {"until": "2026-12-04T04:00:00Z",
+                                          "reason": "Pledge figures lack a period"}
+    # The coordinator can amend and submit again; the other departments stay closed.
+    entry = stored_entry()
+    assert entry.status == "draft"
+    page = coord.get(URL).get_data(as_text=True)
+    assert "hx-post" in page and "Pledge figures lack a period" in page
+    response = coord.post(URL, full_form(entry.version, title="Amended title"))
+    assert response.status_code == 303
+    response = coord.post(SUBMIT, {})
+    assert response.status_code == 200
+    entry = stored_entry()
+    assert (entry.status, entry.title) == ("submitted", "Amended title")
+    assert json.loads(entry.snapshot)["title"] == "Amended title"
+    other = second_client(app, make_user, "coord-b", "B")
+    assert other.post(URL, full_form(0)).status_code == 409
+
+
+@pytest.mark.parametrize("reopen_until, message", [
+    ("", "A 的參賽已截止"),
+    ("2026-11-30T12:00", "新的截止時間必須在將來"),  # already past on the server clock
+    ("next Tuesday", "請以日期及時間輸入新的截止時間"),
+])
+def test_returning_a_closed_entry_without_a_valid_reopening_time_changes_nothing(
+        app, make_user, coord, open_campaign, frozen_clock, reopen_until, message):
+    from awards.models import DeadlineExtension
+
+    before = submitted_then_closed(coord, open_campaign, frozen_clock)
+    before = (before.status, before.version, before.snapshot_sha256, before.eligibility)
+    events = len(chain_events("csea-test"))
+    olivia = organiser_client(app, make_user)
+    olivia.post("/language", {"lang": "zh_Hant_HK", "next": "/"})
+    response = olivia.post(RETURN, {"reason": "Pledge figures lack a period",
+                                    "reopen_until": reopen_until})
+    assert response.status_code == 303
+    page = olivia.get("/organiser/c/csea-test/entries").get_data(as_text=True)
+    assert message in page
+    entry = stored_entry()
+    assert (entry.status, entry.version, entry.snapshot_sha256, entry.eligibility) == before
+    assert db.session.scalar(select(DeadlineExtension)) is None
+    assert [e.action for e in chain_events("csea-test")[events:]] == []
+    assert coord.post(URL, full_form(entry.version)).status_code == 409
