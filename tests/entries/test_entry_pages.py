@@ -329,3 +329,58 @@ def test_returning_a_closed_entry_without_a_valid_reopening_time_changes_nothing
     assert db.session.scalar(select(DeadlineExtension)) is None
     assert [e.action for e in chain_events("csea-test")[events:]] == []
     assert coord.post(URL, full_form(entry.version)).status_code == 409
+
+
+def expire_sign_in(coord: CsrfClient, how: str) -> None:
+    """End the coordinator's sign-in as the browser would find it: the server-side session
+    revoked (signed out elsewhere, or idle) or the session cookie gone."""
+    from sqlalchemy import update
+
+    from awards.models.base import utcnow
+    from awards.models.users import StaffSession
+
+    if how == "session row":
+        db.session.execute(update(StaffSession).values(revoked_at=utcnow()))
+        db.session.commit()
+    else:
+        name = coord.application.config.get("SESSION_COOKIE_NAME", "session")
+        coord.delete_cookie(name)
+
+
+@pytest.mark.parametrize("how", ["session row", "cookie"])
+def test_an_autosave_after_the_sign_in_expired_answers_401_not_a_redirect(
+        coord, open_campaign, how):
+    assert coord.post(URL, full_form(0, title="Before")).status_code == 303
+    coord.get(URL)  # the page's CSRF token, as the browser holds it
+    expire_sign_in(coord, how)
+    response = coord.post(URL, full_form(1, title="Typed after expiry"), headers=HTMX)
+    assert response.status_code == 401
+    assert "Location" not in response.headers and "X-Entry-Saved" not in response.headers
+    assert "Please sign in" in response.get_data(as_text=True)
+    # A script asking for JSON gets the same answer, as JSON.
+    response = coord.post(URL, full_form(1, title="Typed after expiry"),
+                          headers={"Accept": "application/json"})
+    assert response.status_code == 401 and response.get_json()["status"] == 401
+    entry = stored_entry()
+    assert (entry.title, entry.version) == ("Before", 1)
+
+
+def test_a_plain_page_after_the_sign_in_expired_still_goes_to_the_sign_in_page(
+        coord, open_campaign):
+    expire_sign_in(coord, "session row")
+    response = coord.get(URL)
+    assert response.status_code == 302 and "/signin" in response.headers["Location"]
+    response = coord.get(URL, headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert response.status_code == 302  # a boosted page load follows it to the sign-in page
+
+
+def test_only_a_real_autosave_carries_the_saved_marker(coord, open_campaign):
+    response = coord.post(URL, full_form(0, title="Draft one"), headers=HTMX)
+    assert response.headers["X-Entry-Saved"] == "1"
+    assert '<div id="save-problem" hx-swap-oob="innerHTML"></div>' in response.get_data(
+        as_text=True)
+    response = coord.post(URL, full_form(0, title="Stale"), headers=HTMX)
+    assert response.status_code == 409 and "X-Entry-Saved" not in response.headers
+    page = coord.get(URL).get_data(as_text=True)
+    # Error answers go to the status region, never over the form's fields.
+    assert 'hx-target="#save-problem"' in page and 'id="save-problem"' in page
