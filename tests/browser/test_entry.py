@@ -346,3 +346,25 @@ def test_attachments_upload_and_remove_in_place_on_a_tablet(new_page, make_user,
     page.set_viewport_size({"width": 390, "height": 844})
     box.scroll_into_view_if_needed()
     page.screenshot(path=str(folder / "entry-attachments-phone-zh.png"))
+
+
+def test_the_time_left_counts_down_on_the_page(new_page, make_user, campaign):
+    campaign.entries_close_at = utcnow() + timedelta(seconds=72)
+    campaign.grace_minutes = 15
+    db.session.commit()
+    move_phase(campaign, "entries_open")
+    make_user("coordinator", "coord-a", "A")
+    page = new_page("en", device=TABLET)
+    page.goto("/signin")
+    page.fill("#username", "coord-a")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/department/"))
+    page.goto("/department/c/csea-test/entry")
+    countdown = page.locator("time.countdown")
+    served = int(countdown.get_attribute("data-seconds-left"))
+    assert 61 <= served <= 72
+    # The server's text, then the same count going down without a reload.
+    expect(countdown).to_have_text("0 h 1 min left")
+    expect(countdown).to_have_text("0 h 0 min left", timeout=(served - 60 + 4) * 1000)
+    assert int(countdown.get_attribute("data-seconds-left")) == served  # no new request

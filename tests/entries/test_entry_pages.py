@@ -384,3 +384,27 @@ def test_only_a_real_autosave_carries_the_saved_marker(coord, open_campaign):
     page = coord.get(URL).get_data(as_text=True)
     # Error answers go to the status region, never over the form's fields.
     assert 'hx-target="#save-problem"' in page and 'id="save-problem"' in page
+
+
+def test_the_time_left_is_shown_before_the_deadline_and_during_the_grace_period(
+        coord, open_campaign, frozen_clock):
+    import re
+
+    def countdown(page: str) -> tuple[str, str, str]:
+        match = re.search(r'<time class="countdown" datetime="([^"]+)" data-seconds-left="(\d+)"'
+                          r'[^>]*>([^<]*)</time>', page)
+        assert match, "no countdown on the page"
+        return match.groups()
+
+    page = coord.get(URL).get_data(as_text=True)
+    assert countdown(page) == ("2026-11-30T10:00:00Z", str(25 * 3600), "1 d 1 h left")
+    assert 'data-hours-format="{hours} h {minutes} min left"' in page
+    frozen_clock.at = CLOSE_AT + timedelta(minutes=5, seconds=30)  # 9.5 min of grace left
+    page = coord.get(URL).get_data(as_text=True)
+    assert "Grace period until 2026-11-30 18:15 Hong Kong time" in page
+    assert countdown(page) == ("2026-11-30T10:15:00Z", "570", "0 h 9 min left")
+    coord.post("/language", {"lang": "zh_Hant_HK", "next": "/"})
+    page = coord.get(URL).get_data(as_text=True)
+    assert countdown(page)[2] == "尚餘 0 小時 9 分鐘"
+    frozen_clock.at = CLOSE_AT + timedelta(minutes=15)
+    assert 'class="countdown"' not in coord.get(URL).get_data(as_text=True)
