@@ -39,9 +39,16 @@ class Deadline:
         return GRACE if at < self.grace_ends_at else CLOSED
 
     def seconds_left(self, at: datetime) -> int | None:
+        """Seconds from ``at`` to the deadline (0 once passed); None without a deadline."""
         if self.grace_ends_at is None:
             return None
         return max(0, int((self.close_at - at).total_seconds()))
+
+    def grace_seconds_left(self, at: datetime) -> int | None:
+        """Seconds from ``at`` to the end of the grace period (0 once passed)."""
+        if self.grace_ends_at is None:
+            return None
+        return max(0, int((self.grace_ends_at - at).total_seconds()))
 
 
 def latest_extension(campaign: Campaign, department: Department) -> DeadlineExtension | None:

@@ -260,14 +260,23 @@ def _submitted_entry(campaign: Campaign, department: Department) -> Entry:
 
 
 def return_for_amendment(campaign: Campaign, department: Department, reason: str, *,
+                         reopen_until: datetime | None = None,
                          actor: str | None = None) -> Entry:
     """An organiser sends a submitted entry back to draft, with a reason. Its snapshot is
     withdrawn (the audit event keeps its SHA-256) and its eligibility is pending again.
 
+    When the department's window is closed (entries closed, or its deadline and grace have
+    passed) a returned draft could never be saved or submitted again, so the return also
+    reopens the window until ``reopen_until`` (UTC): an extension with the return's reason,
+    in the same transaction, audited as ``deadline_extended``. ``reopen_until`` given while
+    the window is still open extends it the same way.
+
     Raises
     ------
     EntryInputError
-        Without a reason. LifecycleError: no submitted entry, or judging has begun.
+        Without a reason; the window is closed and no ``reopen_until`` is given; or
+        ``reopen_until`` is not in the future. LifecycleError: no submitted entry, or
+        judging has begun. Nothing is changed in any of these cases.
     """
     reason = _reason(reason)
     if campaign.state not in ("entries_open", "entries_closed") or campaign.is_frozen:
@@ -275,6 +284,15 @@ def return_for_amendment(campaign: Campaign, department: Department, reason: str
                              "open or just closed", code="entry.return_phase",
                              state=campaign.state)
     entry = _submitted_entry(campaign, department)
+    _deadline, state = window(campaign, department)
+    if state == CLOSED and reopen_until is None:
+        raise EntryInputError(f"entries are closed for {department.code}: give the time until "
+                              "which the department may amend and submit the entry again",
+                              code="entry.reopen_needed", department=department.code)
+    if reopen_until is not None and reopen_until <= clock.now():
+        raise EntryInputError("the new deadline must be in the future",
+                              code="entry.extension_past")
+    actor = actor or current_actor()
     withdrawn = entry.snapshot_sha256
     entry.status = "draft"
     entry.returned_reason = reason
@@ -282,9 +300,11 @@ def return_for_amendment(campaign: Campaign, department: Department, reason: str
     entry.submitted_in_grace = False
     entry.eligibility, entry.eligibility_reason = "pending", ""
     entry.version += 1
-    entry.updated_by = actor or current_actor()
+    entry.updated_by = actor
     record("entry_returned", department.code, {"reason": reason, "sha256": withdrawn},
            chain=campaign.slug, actor=actor)
+    if reopen_until is not None:
+        _add_extension(campaign, department, reopen_until, reason, actor)
     db.session.commit()
     return entry
 
@@ -354,14 +374,21 @@ def extend_deadline(campaign: Campaign, department: Department, close_at: dateti
     if close_at <= clock.now():
         raise EntryInputError("the new deadline must be in the future",
                               code="entry.extension_past")
-    actor = actor or current_actor()
+    extension = _add_extension(campaign, department, close_at, reason,
+                               actor or current_actor())
+    db.session.commit()
+    return extension
+
+
+def _add_extension(campaign: Campaign, department: Department, close_at: datetime,
+                   reason: str, actor: str) -> DeadlineExtension:
+    """Add the extension and its audit event, without committing."""
     extension = DeadlineExtension(campaign_id=campaign.id, department_id=department.id,
                                   close_at=close_at, reason=reason, created_by=actor)
     db.session.add(extension)
     record("deadline_extended", department.code,
            {"until": snapshot_time(close_at), "reason": reason}, chain=campaign.slug,
            actor=actor)
-    db.session.commit()
     return extension
 
 

@@ -14,6 +14,7 @@ from flask_login import current_user
 from awards.campaigns.visibility import published_campaign, visible_campaign
 from awards.extensions import login
 from awards.models import Campaign
+from awards.web.fragments import wants_fragment
 
 ACCESS_ATTR = "_access_rule"
 # Endpoints provided by Flask itself.
@@ -38,7 +39,7 @@ def roles(*allowed: str) -> Callable[[Callable], Callable]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any):
             if not current_user.is_authenticated:
-                return login.unauthorized()
+                return sign_in_needed()
             if current_user.role not in allowed:
                 abort(403)
             return view(*args, **kwargs)
@@ -47,6 +48,24 @@ def roles(*allowed: str) -> Callable[[Callable], Callable]:
         return wrapped
 
     return decorate
+
+
+def sign_in_needed():
+    """The answer to a staff route without a valid sign-in (never signed in, signed out
+    elsewhere, or the session expired): a redirect to the sign-in page for a page, but 401
+    for a script's request (htmx or JSON: an autosave, a scorecard save), which would
+    otherwise follow the redirect and take the sign-in page's 200 for a successful save."""
+    from awards.web.errors import wants_json
+
+    if wants_fragment() or wants_json():
+        abort(401)
+    return login.unauthorized()
+
+
+def is_staff_route(view: Callable | None) -> bool:
+    """Whether ``view`` is reached only by signed-in staff (declared with :func:`roles`)."""
+    rule = getattr(view, ACCESS_ATTR, None)
+    return isinstance(rule, tuple) and rule[0] == "roles"
 
 
 def check_access_rules(app: Flask) -> None:

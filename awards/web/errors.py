@@ -8,8 +8,9 @@ that a view caught and answered itself is recorded the same way when the request
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -52,6 +53,17 @@ def wants_json() -> bool:
     ]
 
 
+def signed_out_script_request() -> bool:
+    """An htmx or JSON request to a staff route from a browser that is no longer signed in.
+    Its CSRF token fails when the session cookie is gone, before the route's own sign-in
+    check runs; it answers 401 like that check (:func:`awards.web.access.sign_in_needed`)."""
+    from awards.web.access import is_staff_route
+
+    if not (wants_fragment() or wants_json()) or current_user.is_authenticated:
+        return False
+    return is_staff_route(current_app.view_functions.get(request.endpoint or ""))
+
+
 def render_error(status: int, message: str | None = None):
     title = str(TITLES.get(status, TITLES[500]))
     detail = message or str(DETAILS.get(status, DETAILS[500]))
@@ -69,6 +81,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
+        if signed_out_script_request():
+            return render_error(401)
         return render_error(400, str(_l("The form had expired. Please reload the page and try again.")))
 
     @app.errorhandler(HTTPException)

@@ -161,6 +161,9 @@ MESSAGES = {
     "entry.no_entry": _l("%(department)s has no entry"),
     "entry.return_phase": _l("entries can be returned for amendment only while entries are "
                              "open or just closed"),
+    "entry.reopen_needed": _l("entries are closed for %(department)s: give the time until "
+                              "which the department may amend and submit the entry again; "
+                              "nothing was changed"),
     "frozen.eligibility": _l("voting has opened: the eligibility of %(department)s is "
                              "frozen"),
     "entry.eligibility_phase": _l("eligibility is set once entries have closed; "

@@ -184,6 +184,114 @@ def test_kept_text_that_someone_else_overtook_shows_both_texts(new_page, make_us
     expect(conflict).to_contain_text("A colleague's title")
 
 
+@pytest.mark.parametrize("how", ["session row", "cookie"])
+def test_text_typed_after_the_sign_in_ended_is_kept_and_saved_once_after_signing_in(
+        new_page, make_user, entries_open, how):
+    from urllib.parse import urlsplit
+
+    from sqlalchemy import select, update
+
+    from awards.models import Entry
+    from awards.models.users import StaffSession
+
+    make_user("coordinator", "coord-a", "A")
+    page = new_page("en", device=TABLET)
+    page.goto("/signin")
+    page.fill("#username", "coord-a")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/department/"))
+    url = "/department/c/csea-test/entry"
+    page.goto(url)
+    page.fill("#title", "Saved while signed in")
+    expect(page.locator("#version")).to_have_value("1")
+    if how == "session row":  # signed out elsewhere, or idle too long
+        db.session.execute(update(StaffSession).values(revoked_at=utcnow()))
+        db.session.commit()
+    else:
+        page.context.clear_cookies()
+    saves = []
+    page.on("requestfinished", lambda request: saves.append(request.url)
+            if request.method == "POST" and urlsplit(request.url).path == url else None)
+
+    page.fill("#summary", "Typed after the sign-in ended.")
+    status = page.locator("#save-status")
+    expect(status).to_contain_text("Signed out: your text is kept on this device")
+    summary = page.locator("#summary")
+    expect(summary).to_have_value("Typed after the sign-in ended.")  # the form stayed
+    assert page.locator("#entry-form .error-panel").count() == 0
+    key = "awards-entry:csea-test:A:coord-a"
+    kept = page.evaluate("key => localStorage.getItem(key)", key)
+    assert kept and "Typed after the sign-in ended." in kept
+    page.wait_for_timeout(6_000)  # longer than the retry timer: nothing more is sent
+    assert len(saves) == 1, saves
+    db.session.expire_all()
+    assert db.session.scalar(select(Entry.summary)) == ""
+    db.session.rollback()  # SQLite: no transaction left open for the server's writes
+
+    status.get_by_role("link", name="Sign in again").click()
+    page.fill("#username", "coord-a")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(re.escape(url) + "$"))
+    expect(summary).to_have_value("Typed after the sign-in ended.")
+    expect(status).to_contain_text("Saved at", timeout=15_000)
+    assert page.evaluate("key => localStorage.getItem(key)", key) is None
+    page.wait_for_timeout(6_000)
+    assert len(saves) == 2, saves  # the refused one, then exactly one save
+    db.session.expire_all()
+    entry = db.session.scalar(select(Entry))
+    assert (entry.summary, entry.title, entry.version) == (
+        "Typed after the sign-in ended.", "Saved while signed in", 2)
+    db.session.rollback()
+
+
+def test_an_error_answer_to_an_autosave_leaves_the_fields_and_keeps_the_text(
+        new_page, make_user, entries_open):
+    make_user("coordinator", "coord-a", "A")
+    page = new_page("en", device=TABLET)
+    page.goto("/signin")
+    page.fill("#username", "coord-a")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/department/"))
+    url = "/department/c/csea-test/entry"
+    page.goto(url)
+    answers = {"status": 500}
+
+    def fail_saves(route):
+        if route.request.method == "POST":
+            route.fulfill(status=answers["status"], content_type="text/html",
+                          body='<section class="panel error-panel" role="alert">'
+                               "<h1>Something went wrong on our side</h1>"
+                               "<p>The error has been recorded.</p></section>")
+        else:
+            route.continue_()
+
+    page.route(f"**{url}", fail_saves)
+    page.fill("#title", "A title the server could not take")
+    problem = page.locator("#save-problem")
+    expect(problem).to_contain_text("Not saved: Something went wrong on our side")
+    expect(page.locator("#save-status")).to_contain_text("your text is kept on this device")
+    expect(page.locator("#title")).to_have_value("A title the server could not take")
+    assert page.locator("#entry-form .error-panel").count() == 0
+    assert page.locator("#summary").count() == 1
+    key = "awards-entry:csea-test:A:coord-a"
+    kept = page.evaluate("key => localStorage.getItem(key)", key)
+    assert "A title the server could not take" in kept
+    answers["status"] = 413
+    with page.expect_response(lambda r: r.request.method == "POST" and r.status == 413):
+        page.fill("#summary", "More text")
+    expect(page.locator("#summary")).to_have_value("More text")
+    expect(problem).to_contain_text("Not saved:")
+    assert "More text" in page.evaluate("key => localStorage.getItem(key)", key)
+    page.unroute(f"**{url}")
+    page.reload()
+    expect(page.locator("#title")).to_have_value("A title the server could not take")
+    expect(page.locator("#save-status")).to_contain_text("Saved at", timeout=15_000)
+    expect(problem).to_be_empty()
+
+
 def test_attachments_upload_and_remove_in_place_on_a_tablet(new_page, make_user,
                                                             entries_open, tmp_path):
     import io
@@ -238,3 +346,25 @@ def test_attachments_upload_and_remove_in_place_on_a_tablet(new_page, make_user,
     page.set_viewport_size({"width": 390, "height": 844})
     box.scroll_into_view_if_needed()
     page.screenshot(path=str(folder / "entry-attachments-phone-zh.png"))
+
+
+def test_the_time_left_counts_down_on_the_page(new_page, make_user, campaign):
+    campaign.entries_close_at = utcnow() + timedelta(seconds=72)
+    campaign.grace_minutes = 15
+    db.session.commit()
+    move_phase(campaign, "entries_open")
+    make_user("coordinator", "coord-a", "A")
+    page = new_page("en", device=TABLET)
+    page.goto("/signin")
+    page.fill("#username", "coord-a")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/department/"))
+    page.goto("/department/c/csea-test/entry")
+    countdown = page.locator("time.countdown")
+    served = int(countdown.get_attribute("data-seconds-left"))
+    assert 61 <= served <= 72
+    # The server's text, then the same count going down without a reload.
+    expect(countdown).to_have_text("0 h 1 min left")
+    expect(countdown).to_have_text("0 h 0 min left", timeout=(served - 60 + 4) * 1000)
+    assert int(countdown.get_attribute("data-seconds-left")) == served  # no new request

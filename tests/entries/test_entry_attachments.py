@@ -146,6 +146,55 @@ def test_refusals_answer_4xx_with_the_reason_and_store_nothing(
     assert stored(app) == [] and rows() == []
 
 
+def encrypted_pdf() -> bytes:
+    from .test_attachments import pdf_bytes, plain_pdf
+
+    writer = PdfWriter(clone_from=io.BytesIO(plain_pdf()))
+    writer.encrypt(user_password="", owner_password="owner-secret", algorithm="AES-128")
+    return pdf_bytes(writer)
+
+
+def decompression_bomb() -> bytes:
+    from .test_attachments import png_declaring
+
+    return png_declaring(100_000, 100_000)  # ten gigapixels declared in a hundred bytes
+
+
+def active_pdf(kind: str) -> bytes:
+    from .test_attachments import pdf_with_javascript_name_tree, pdf_with_open_action
+
+    return {"javascript": pdf_with_javascript_name_tree,
+            "open_action": pdf_with_open_action}[kind]()
+
+
+@pytest.mark.parametrize("make,name,status,english,chinese", [
+    (lambda: active_pdf("javascript"), "script.pdf", 400,
+     "the PDF contains active content (/JS, /JavaScript)",
+     "此 PDF 含有不獲接受的動態內容（/JS, /JavaScript）"),
+    (lambda: active_pdf("open_action"), "opens.pdf", 400,
+     "the PDF contains active content (/OpenAction", "此 PDF 含有不獲接受的動態內容（/OpenAction"),
+    (encrypted_pdf, "locked.pdf", 400,
+     "the PDF is encrypted or protected by a password", "此 PDF 已加密"),
+    (decompression_bomb, "bomb.png", 413,
+     "the image has too many pixels (at most 50 million", "圖片像素過多（上限為 50 百萬像素）"),
+], ids=["javascript", "open-action", "encrypted", "decompression-bomb"])
+def test_dangerous_files_are_refused_through_the_upload_route_and_store_nothing(
+        app, coord, open_campaign, make, name, status, english, chinese):
+    data = make()
+    assert coord.post(URL, full_form(0)).status_code == 303  # a draft with its text
+    response = upload(coord, data, name)
+    assert response.status_code == status
+    page = response.get_data(as_text=True)
+    assert english in page and 'id="entry-form"' in page  # the entry page, with the reason
+    fragment = upload(coord, data, name, headers={**HTMX, **ZH})
+    assert fragment.status_code == status
+    html = fragment.get_data(as_text=True)
+    assert chinese in html and 'id="attachment-message"' in html and "<html" not in html
+    assert stored(app) == [] and rows() == []
+    entry = db.session.scalar(select(Entry))
+    assert entry.version == 1 and entry.title == "Faster licence renewals"  # text untouched
+
+
 def test_no_file_chosen_is_refused(coord, open_campaign):
     response = coord.post(UPLOAD, {}, content_type="multipart/form-data")
     assert response.status_code == 422

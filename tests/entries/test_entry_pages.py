@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from awards.audit.service import chain_events
@@ -244,3 +245,166 @@ def test_over_long_and_control_characters_are_refused_in_the_users_language(
     assert "太長" in response.get_data(as_text=True)
     assert stored_entry() is None
     assert db.session.query(Pledge).count() == 0
+
+
+def organiser_client(app, make_user) -> CsrfClient:
+    make_user("organiser", "olivia")
+    client = CsrfClient(app.test_client())
+    client.signin("olivia", PASSWORD)
+    return client
+
+
+RETURN = "/organiser/c/csea-test/entries/A/return"
+
+
+def submitted_then_closed(coord, campaign, frozen_clock) -> Entry:
+    from awards.phases import move_phase
+
+    assert coord.post(URL, full_form(0)).status_code == 303
+    assert coord.post(SUBMIT, {}).status_code == 200
+    frozen_clock.at = CLOSE_AT + timedelta(hours=3)
+    move_phase(campaign, "entries_closed")
+    return stored_entry()
+
+
+def test_returning_after_entries_close_reopens_the_department_until_the_given_time(
+        app, make_user, coord, open_campaign, frozen_clock):
+    from awards.models import DeadlineExtension
+
+    submitted_then_closed(coord, open_campaign, frozen_clock)
+    olivia = organiser_client(app, make_user)
+    page = olivia.get("/organiser/c/csea-test/entries").get_data(as_text=True)
+    # Closed: the return form asks until when, suggesting three days on at 18:00.
+    assert 'name="reopen_until" value="2026-12-03T18:00"' in page
+    response = olivia.post(RETURN, {"reason": "Pledge figures lack a period",
+                                    "reopen_until": "2026-12-04T12:00"})
+    assert response.status_code == 303
+    page = olivia.get("/organiser/c/csea-test/entries").get_data(as_text=True)
+    assert "A may amend and submit it until 2026-12-04 12:00 Hong Kong time" in page
+    assert "Extended until 2026-12-04 12:00 Hong Kong time" in page
+    extension = db.session.scalar(select(DeadlineExtension))
+    assert extension.reason == "Pledge figures lack a period"
+    events = chain_events("csea-test")[-2:]
+    assert [(e.action, e.subject) for e in events] == [("entry_returned", "A"),
+                                                       ("deadline_extended", "A")]
+    assert json.loads(events[1].data) == {"until": "2026-12-04T04:00:00Z",
+                                          "reason": "Pledge figures lack a period"}
+    # The coordinator can amend and submit again; the other departments stay closed.
+    entry = stored_entry()
+    assert entry.status == "draft"
+    page = coord.get(URL).get_data(as_text=True)
+    assert "hx-post" in page and "Pledge figures lack a period" in page
+    response = coord.post(URL, full_form(entry.version, title="Amended title"))
+    assert response.status_code == 303
+    response = coord.post(SUBMIT, {})
+    assert response.status_code == 200
+    entry = stored_entry()
+    assert (entry.status, entry.title) == ("submitted", "Amended title")
+    assert json.loads(entry.snapshot)["title"] == "Amended title"
+    other = second_client(app, make_user, "coord-b", "B")
+    assert other.post(URL, full_form(0)).status_code == 409
+
+
+@pytest.mark.parametrize("reopen_until, message", [
+    ("", "A 的參賽已截止"),
+    ("2026-11-30T12:00", "新的截止時間必須在將來"),  # already past on the server clock
+    ("next Tuesday", "請以日期及時間輸入新的截止時間"),
+])
+def test_returning_a_closed_entry_without_a_valid_reopening_time_changes_nothing(
+        app, make_user, coord, open_campaign, frozen_clock, reopen_until, message):
+    from awards.models import DeadlineExtension
+
+    before = submitted_then_closed(coord, open_campaign, frozen_clock)
+    before = (before.status, before.version, before.snapshot_sha256, before.eligibility)
+    events = len(chain_events("csea-test"))
+    olivia = organiser_client(app, make_user)
+    olivia.post("/language", {"lang": "zh_Hant_HK", "next": "/"})
+    response = olivia.post(RETURN, {"reason": "Pledge figures lack a period",
+                                    "reopen_until": reopen_until})
+    assert response.status_code == 303
+    page = olivia.get("/organiser/c/csea-test/entries").get_data(as_text=True)
+    assert message in page
+    entry = stored_entry()
+    assert (entry.status, entry.version, entry.snapshot_sha256, entry.eligibility) == before
+    assert db.session.scalar(select(DeadlineExtension)) is None
+    assert [e.action for e in chain_events("csea-test")[events:]] == []
+    assert coord.post(URL, full_form(entry.version)).status_code == 409
+
+
+def expire_sign_in(coord: CsrfClient, how: str) -> None:
+    """End the coordinator's sign-in as the browser would find it: the server-side session
+    revoked (signed out elsewhere, or idle) or the session cookie gone."""
+    from sqlalchemy import update
+
+    from awards.models.base import utcnow
+    from awards.models.users import StaffSession
+
+    if how == "session row":
+        db.session.execute(update(StaffSession).values(revoked_at=utcnow()))
+        db.session.commit()
+    else:
+        name = coord.application.config.get("SESSION_COOKIE_NAME", "session")
+        coord.delete_cookie(name)
+
+
+@pytest.mark.parametrize("how", ["session row", "cookie"])
+def test_an_autosave_after_the_sign_in_expired_answers_401_not_a_redirect(
+        coord, open_campaign, how):
+    assert coord.post(URL, full_form(0, title="Before")).status_code == 303
+    coord.get(URL)  # the page's CSRF token, as the browser holds it
+    expire_sign_in(coord, how)
+    response = coord.post(URL, full_form(1, title="Typed after expiry"), headers=HTMX)
+    assert response.status_code == 401
+    assert "Location" not in response.headers and "X-Entry-Saved" not in response.headers
+    assert "Please sign in" in response.get_data(as_text=True)
+    # A script asking for JSON gets the same answer, as JSON.
+    response = coord.post(URL, full_form(1, title="Typed after expiry"),
+                          headers={"Accept": "application/json"})
+    assert response.status_code == 401 and response.get_json()["status"] == 401
+    entry = stored_entry()
+    assert (entry.title, entry.version) == ("Before", 1)
+
+
+def test_a_plain_page_after_the_sign_in_expired_still_goes_to_the_sign_in_page(
+        coord, open_campaign):
+    expire_sign_in(coord, "session row")
+    response = coord.get(URL)
+    assert response.status_code == 302 and "/signin" in response.headers["Location"]
+    response = coord.get(URL, headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert response.status_code == 302  # a boosted page load follows it to the sign-in page
+
+
+def test_only_a_real_autosave_carries_the_saved_marker(coord, open_campaign):
+    response = coord.post(URL, full_form(0, title="Draft one"), headers=HTMX)
+    assert response.headers["X-Entry-Saved"] == "1"
+    assert '<div id="save-problem" hx-swap-oob="innerHTML"></div>' in response.get_data(
+        as_text=True)
+    response = coord.post(URL, full_form(0, title="Stale"), headers=HTMX)
+    assert response.status_code == 409 and "X-Entry-Saved" not in response.headers
+    page = coord.get(URL).get_data(as_text=True)
+    # Error answers go to the status region, never over the form's fields.
+    assert 'hx-target="#save-problem"' in page and 'id="save-problem"' in page
+
+
+def test_the_time_left_is_shown_before_the_deadline_and_during_the_grace_period(
+        coord, open_campaign, frozen_clock):
+    import re
+
+    def countdown(page: str) -> tuple[str, str, str]:
+        match = re.search(r'<time class="countdown" datetime="([^"]+)" data-seconds-left="(\d+)"'
+                          r'[^>]*>([^<]*)</time>', page)
+        assert match, "no countdown on the page"
+        return match.groups()
+
+    page = coord.get(URL).get_data(as_text=True)
+    assert countdown(page) == ("2026-11-30T10:00:00Z", str(25 * 3600), "1 d 1 h left")
+    assert 'data-hours-format="{hours} h {minutes} min left"' in page
+    frozen_clock.at = CLOSE_AT + timedelta(minutes=5, seconds=30)  # 9.5 min of grace left
+    page = coord.get(URL).get_data(as_text=True)
+    assert "Grace period until 2026-11-30 18:15 Hong Kong time" in page
+    assert countdown(page) == ("2026-11-30T10:15:00Z", "570", "0 h 9 min left")
+    coord.post("/language", {"lang": "zh_Hant_HK", "next": "/"})
+    page = coord.get(URL).get_data(as_text=True)
+    assert countdown(page)[2] == "尚餘 0 小時 9 分鐘"
+    frozen_clock.at = CLOSE_AT + timedelta(minutes=15)
+    assert 'class="countdown"' not in coord.get(URL).get_data(as_text=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -31,6 +33,7 @@ from awards.phases import move_phase, open_voting
 from awards.web.messages import describe
 
 from ..conftest import MINIMAL_CONFIG, PASSWORD, CsrfClient, open_the_vote_now
+from .conftest import CLOSE_AT
 
 
 def texts(title="Faster licence renewals") -> EntryTexts:
@@ -279,3 +282,67 @@ def test_the_organiser_extends_and_sets_the_deadline_in_hong_kong_time(client, o
     assert chain_events("csea-test")[-1].action == "deadline_extended"  # nothing new
     assert "give the reason" in client.get("/organiser/c/csea-test/entries").get_data(
         as_text=True)
+
+
+def entry_row(html: str, code: str) -> str:
+    match = re.search(rf'<tr id="entry-{code}">(.*?)</tr>', html, re.S)
+    assert match, f"no row for {code}"
+    return " ".join(match.group(1).split())
+
+
+def test_the_organiser_page_shows_each_departments_own_window(client, organiser,
+                                                               open_campaign, frozen_clock):
+    from awards.entries.services import extend_deadline
+
+    submitted(open_campaign, "A")
+    department_b = open_campaign.departments[1]
+    extend_deadline(open_campaign, department_b, CLOSE_AT + timedelta(days=2),
+                    "Typhoon signal no. 8", actor="olivia")
+    client.signin("olivia", PASSWORD)
+
+    def rows() -> dict[str, str]:
+        html = client.get("/organiser/c/csea-test/entries").get_data(as_text=True)
+        return {code: entry_row(html, code) for code in "AB"}
+
+    shown = rows()
+    assert "2026-11-30 18:00 Hong Kong time" in shown["A"]
+    assert "Open for this department" in shown["A"] and "extended" not in shown["A"]
+    assert "Extended until 2026-12-02 18:00 Hong Kong time" in shown["B"]
+    assert "Typhoon signal no. 8" in shown["B"]
+    frozen_clock.at = CLOSE_AT + timedelta(minutes=5)
+    shown = rows()
+    assert "In the grace period until 2026-11-30 18:15 Hong Kong time" in shown["A"]
+    assert "Open for this department" in shown["B"]
+    frozen_clock.at = CLOSE_AT + timedelta(hours=1)
+    close_entries(open_campaign)
+    shown = rows()
+    assert "Closed for this department" in shown["A"]
+    assert "Open for this department" in shown["B"]  # its extension still runs
+
+
+def test_the_eligibility_of_a_pending_entry_must_be_chosen(client, organiser, open_campaign):
+    submitted(open_campaign, "A")
+    close_entries(open_campaign)
+    client.signin("olivia", PASSWORD)
+    row = entry_row(client.get("/organiser/c/csea-test/entries").get_data(as_text=True), "A")
+    assert '<option value="" selected>Choose…</option>' in row
+    assert 'value="eligible" selected' not in row and 'value="ineligible" selected' not in row
+    events = len(chain_events("csea-test"))
+    client.post("/language", {"lang": "zh_Hant_HK", "next": "/"})
+    for form in ({"eligibility": "", "reason": ""}, {"reason": "Looks fine"}):
+        response = client.post("/organiser/c/csea-test/entries/A/eligibility", form)
+        assert response.status_code == 303
+        page = client.get("/organiser/c/csea-test/entries").get_data(as_text=True)
+        assert "請選擇符合資格或不符合資格" in page
+    response = client.post("/organiser/c/csea-test/entries/eligibility",
+                           {"department": ["A"], "eligibility": "", "reason": ""})
+    assert "請選擇符合資格或不符合資格" in client.get(
+        "/organiser/c/csea-test/entries").get_data(as_text=True)
+    db.session.expire_all()
+    assert find_entry(open_campaign, open_campaign.departments[0]).eligibility == "pending"
+    assert len(chain_events("csea-test")) == events
+    # Once chosen, the select shows the entry's eligibility.
+    client.post("/organiser/c/csea-test/entries/A/eligibility",
+                {"eligibility": "eligible", "reason": ""})
+    row = entry_row(client.get("/organiser/c/csea-test/entries").get_data(as_text=True), "A")
+    assert 'value="eligible" selected' in row and '<option value="" selected>' not in row

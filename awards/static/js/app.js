@@ -120,7 +120,33 @@
     }
   });
 
+  // A deadline's time left (<time data-seconds-left>): the server's text is right when the
+  // page is sent; from then on it counts down by the time the page has been open, so a
+  // device whose clock is wrong still shows the server's count.
+  function tickCountdowns() {
+    document.querySelectorAll("time[data-seconds-left]:not([data-ticking])").forEach(function (el) {
+      var left = parseInt(el.getAttribute("data-seconds-left"), 10);
+      if (isNaN(left)) return;
+      var started = window.performance.now();
+      el.setAttribute("data-ticking", "true");
+      function show() {
+        var seconds = Math.max(0, left - Math.floor((window.performance.now() - started) / 1000));
+        var minutes = Math.floor(seconds / 60);
+        var days = Math.floor(minutes / 1440), hours = Math.floor(minutes % 1440 / 60);
+        var text = days
+          ? el.getAttribute("data-days-format").replace("{days}", days).replace("{hours}", hours)
+          : el.getAttribute("data-hours-format").replace("{hours}", hours)
+            .replace("{minutes}", minutes % 60);
+        if (el.textContent !== text) el.textContent = text;
+        if (seconds === 0 || !document.body.contains(el)) window.clearInterval(timer);
+      }
+      var timer = window.setInterval(show, 1000);
+      show();
+    });
+  }
+
   function init() {
+    tickCountdowns();
     prefillCode();
     enhanceBallot();
     enhancePrint();

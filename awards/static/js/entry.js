@@ -3,7 +3,11 @@
 // connection returns (the "online" event, and a timer). After a reload the kept text is put
 // back into the form, marked as restored, and saved with the version it was written on: if
 // someone else saved meanwhile, the server answers 409 and the page shows both texts, as for
-// any stale save. Progressive enhancement only: without this file the page still saves.
+// any stale save. Only an answer that carries X-Entry-Saved is a save: anything else (a
+// 401 from an expired sign-in, a 400/413/500, a 200 that is not the save's answer) keeps
+// the text on this device; the fields are never replaced by an error. After a 401 the
+// page says so with a link to sign in again, which comes back here and sends the text.
+// Progressive enhancement only: without this file the page still saves.
 (function () {
   "use strict";
 
@@ -13,7 +17,8 @@
   var retryMs = (parseInt(form.getAttribute("data-retry-seconds"), 10) || 10) * 1000;
   var NOT_KEPT = { csrf_token: 1, version: 1, blank: 1, action: 1, overwrite_version: 1 };
   var sending = false;
-  var blocked = false;  // a 409 answered the kept text: the person chooses, no more retries
+  var blocked = false;  // a 4xx answered the kept text: the person acts, no more retries
+  var signedOut = false;  // a 401: nothing is sent until the page is loaded again
 
   function store() {
     try { return window.localStorage; } catch (e) { return null; }
@@ -63,9 +68,49 @@
     status.appendChild(strong);
   }
 
-  function keep() {
+  function keepQuietly() {
     write({ version: currentVersion(), fields: fieldValues(), at: Date.now() });
+  }
+  function keep() {
+    keepQuietly();
     say("data-kept-text");
+  }
+  function saySignedOut() {
+    say("data-signed-out-text");
+    var status = document.getElementById("save-status");
+    var link = document.createElement("a");
+    link.href = form.getAttribute("data-signin-url");
+    link.textContent = form.getAttribute("data-signin-text");
+    status.appendChild(document.createTextNode(" "));
+    status.appendChild(link);
+  }
+  // An error answer's title and detail (errors/_error.html) as one line in #save-problem.
+  function showProblem(xhr) {
+    var box = document.getElementById("save-problem");
+    if (!box) return;
+    var text = "";
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      text = Array.prototype.map.call(doc.querySelectorAll("h1, h2, p"), function (el) {
+        return el.textContent.trim();
+      }).filter(Boolean).slice(0, 2).join(" ");
+    } catch (e) { /* an unreadable answer: the status code says enough */ }
+    var p = document.createElement("p");
+    p.setAttribute("role", "alert");
+    var strong = document.createElement("strong");
+    strong.className = "not-saved";
+    strong.textContent = form.getAttribute("data-problem-text") + " ";
+    p.appendChild(strong);
+    p.appendChild(document.createTextNode(text || ("HTTP " + xhr.status)));
+    box.textContent = "";
+    box.appendChild(p);
+  }
+  function isSave(xhr) {
+    return !!xhr && xhr.status >= 200 && xhr.status < 300 &&
+      xhr.getResponseHeader("X-Entry-Saved") !== null;
+  }
+  function isSignInPage(xhr) {
+    return xhr.status === 401 || /\/signin(\?|$)/.test(xhr.responseURL || "");
   }
 
   function unmark() {
@@ -76,24 +121,48 @@
   }
 
   function send() {
-    if (sending || blocked || !read() || !window.htmx) return;
+    if (sending || blocked || signedOut || !read() || !window.htmx) return;
     sending = true;
-    window.htmx.ajax("POST", form.getAttribute("hx-post"), { source: form, swap: "none" });
+    window.htmx.ajax("POST", form.getAttribute("hx-post"),
+                     { source: form, target: "#save-problem", swap: "none" });
   }
 
   // Autosave outcomes (htmx's own saves and the ones sent from here).
   form.addEventListener("htmx:sendError", keep);
   form.addEventListener("htmx:timeout", keep);
+  // The answer to a failed save is shown here, in #save-problem, as one line, not by the
+  // page-wide handler in app.js (which puts the whole error panel into the target).
+  form.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.elt !== form) return;
+    event.stopPropagation();
+    if (!isSignInPage(event.detail.xhr)) showProblem(event.detail.xhr);
+  });
   form.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.elt !== form) return;
     sending = false;
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (status >= 200 && status < 300) {
+    var xhr = event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    if (status === 0) return;  // no answer: sendError or timeout kept the text
+    if (isSave(xhr)) {
       blocked = false;
       forget();
       unmark();
-    } else if (status === 409) {
-      blocked = true;  // both texts are on the page; the kept copy stays until one is chosen
+      return;
+    }
+    if (isSignInPage(xhr)) {
+      signedOut = true;
+      keepQuietly();
+      saySignedOut();
+    } else if (status === 409 || status === 422) {
+      // Both texts, or the reason, are on the page (out of band); the text stays kept
+      // until the person acts, with no retries meanwhile.
+      blocked = true;
+      keepQuietly();
+    } else if (status >= 400 && status < 500) {
+      blocked = true;  // sending the same text again would be refused again
+      keep();
+    } else {
+      keep();  // a server error or an unexpected answer: tried again by the timer
     }
   });
   // A plain submit (Save, Submit, a pledge-table button, "Keep my text") sends every field;

@@ -2,14 +2,15 @@
 
 The entry page is a plain form that saves with a Save button; htmx saves it while the
 coordinator types (``hx-swap="none"``: only the save status and the hidden ``version`` are
-replaced, out of band, so nothing typed during a save is overwritten). A stale ``version``
-answers 409 with both texts on the page."""
+replaced, out of band, so nothing typed during a save is overwritten; an error answer goes
+to the ``#save-problem`` region, never over the fields). A stale ``version`` answers 409
+with both texts on the page; an expired sign-in answers 401 (``sign_in_needed``)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -169,7 +170,11 @@ def entry(slug: str):
         return _refused(campaign, department, codes, version, exc.status, describe(exc),
                         autosave)
     if autosave:
-        return render_template("departments/_entry_saved.html", entry=saved)
+        response = make_response(render_template("departments/_entry_saved.html", entry=saved))
+        # entry.js forgets the device's copy only on this header: a 200 from anything else
+        # (a sign-in page reached through a redirect, a proxy's page) is not a save.
+        response.headers["X-Entry-Saved"] = str(saved.version)
+        return response
     blank = request.form.get("blank", 1, type=int) + (action == "add-pledge")
     if wants_fragment():  # a pledge-table button under htmx: the page, for hx-select
         return _page(campaign, department, blank=blank)

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from awards.campaigns.services import rollback_use_case
+from awards.entries import clock
 from awards.entries.overview import entries_overview, state_counts
 from awards.entries.pack import eligible_snapshots, pack_jobs
 from awards.entries.services import (
@@ -28,6 +29,7 @@ from awards.exceptions import AwardsError
 from awards.jobs import waiting_long
 from awards.tasks import start_judges_pack
 from awards.web.access import campaign_or_404, roles
+from awards.web.departments.routes import hong_kong_time as hktime
 from awards.web.forms import EmptyForm
 from awards.web.messages import describe
 from awards.web.organisers import bp
@@ -86,6 +88,7 @@ def entries(slug: str):
     return render_template("organisers/entries.html", campaign=campaign, rows=rows,
                            counts=state_counts(rows), form=EmptyForm(), hong_kong=HONG_KONG,
                            jobs=jobs, waiting_long=waiting_long,
+                           reopen_default=reopen_default(clock.now()),
                            eligible=sum(1 for row in rows if row.entry is not None
                                         and row.entry.eligibility == "eligible"))
 
@@ -167,12 +170,37 @@ def entries_bulk_eligibility(slug: str):
 @bp.route("/c/<slug>/entries/<code>/return", methods=["POST"])
 @roles("organiser")
 def entry_return(slug: str, code: str):
+    """Return a submitted entry for amendment. When the department's window is closed the
+    form also gives the time until which it reopens (an extension with the same reason)."""
     campaign = campaign_or_404(slug)
     department = _department(campaign, code)
     _checked()
-    return _apply(slug, lambda: return_for_amendment(campaign, department,
-                                                     request.form.get("reason", "")),
-                  _("The entry is returned for amendment."))
+    raw = request.form.get("reopen_until", "")
+    reopen_until = _hong_kong_time(raw)
+    if raw.strip() and reopen_until is None:
+        flash(_("Give the new deadline as a date and time."), "error")
+        return _back(slug)
+    try:
+        return_for_amendment(campaign, department, request.form.get("reason", ""),
+                             reopen_until=reopen_until)
+    except AwardsError as exc:
+        rollback_use_case()
+        flash(describe(exc), "error")
+        return _back(slug)
+    if reopen_until is None:
+        flash(_("The entry is returned for amendment."), "success")
+    else:
+        flash(_("The entry is returned for amendment; %(department)s may amend and submit it "
+                "until %(time)s.", department=code, time=hktime(reopen_until)),
+              "success")
+    return _back(slug)
+
+
+def reopen_default(now: datetime) -> str:
+    """The return form's suggested reopening time: three days on, at 18:00 Hong Kong time,
+    as a ``datetime-local`` value."""
+    day = (now.astimezone(HONG_KONG) + timedelta(days=3)).date()
+    return f"{day.isoformat()}T18:00"
 
 
 @bp.route("/c/<slug>/entries/<code>/extension", methods=["POST"])
