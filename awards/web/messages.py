@@ -200,6 +200,21 @@ MESSAGES = {
     "invitation.needs_department": _l("a coordinator invitation needs a department"),
     "invitation.unknown_department": _l("no department '%(department)s' in any campaign"),
     "invitation.unknown_judge": _l("no judge '%(username)s' on any campaign's panel"),
+    "invitation.link_gone": _l("This invitation link is not valid any more. Ask the award "
+                               "secretariat for a new one."),
+    # staff accounts and password resets
+    "account.unknown": _l("no account '%(username)s'"),
+    "account.unknown_role": _l("unknown role '%(role)s'"),
+    "account.bad_username": _l("the username must be 2 to 64 lower-case letters, digits, "
+                               "'.', '_' or '-'"),
+    "account.username_taken": _l("the username '%(username)s' is taken; choose another"),
+    "password.too_short": _l("the password must have at least %(minimum)s characters"),
+    "reset.own_account": _l("you cannot reset your own sign-in here: it would sign you out "
+                            "with no password; ask another organiser"),
+    "reset.inactive": _l("'%(username)s' has no active account yet: send an invitation "
+                         "instead"),
+    "reset.link_gone": _l("This reset link is not valid any more. Ask the award secretariat "
+                          "for a new one."),
     # the sample and the vote
     "sample.no_frame": _l("import the household frame first: its digest must be in the "
                           "audit log before a seed is recorded"),
