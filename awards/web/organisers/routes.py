@@ -16,7 +16,9 @@ from awards.exceptions import AwardsError
 from awards.extensions import db
 from awards.models import User
 from awards.overview import campaign_counts, chain_status, next_step
-from awards.phases import move_phase
+from awards.judging.rounds import round_row_state
+from awards.labels import label
+from awards.phases import ROUND_CLOSED_BY, move_phase, phase_move_refusals
 from awards.web.access import campaign_or_404, roles
 from awards.web.confirmation import confirmation_page, confirmed
 from awards.web.forms import EmptyForm
@@ -54,17 +56,43 @@ def campaign(slug: str):
 @bp.route("/c/<slug>/phase", methods=["POST"])
 @roles("organiser")
 def phase(slug: str):
+    """Move to the next phase. A move that closes a judging round is irreversible: its
+    first post shows what will happen (or why it cannot) and changes nothing."""
     campaign = campaign_or_404(slug)
     form = PhaseForm()
     if form.validate_on_submit():
+        target = form.target.data
+        if ROUND_CLOSED_BY.get(target) and not confirmed():
+            return confirm_round_closing_move(campaign, target)
         try:
-            move_phase(campaign, form.target.data)
+            move_phase(campaign, target)
         except AwardsError as exc:
             db.session.rollback()
             flash(describe(exc), "error")
         else:
             flash(_("The campaign moved to the next phase."), "success")
     return redirect(url_for(".campaign", slug=slug), code=303)
+
+
+def confirm_round_closing_move(campaign, target: str):
+    """The confirmation of a phase move that closes a round (SPEC 8)."""
+    round_name = ROUND_CLOSED_BY[target]
+    happens = [_("The campaign moves to “%(state)s”; it cannot move back.",
+                 state=label(target))]
+    if round_row_state(campaign, round_name) != "closed":
+        happens.append(_("%(round)s closes: judges can no longer change its scorecards; "
+                         "only a reopen with a reason allows a change.",
+                         round=label(round_name)))
+    if target == "finalists_announced":
+        happens.append(_("The finalists are those of the latest computed results."))
+    return confirmation_page(
+        campaign, title=_("Move to “%(state)s”", state=label(target)),
+        action=url_for(".phase", slug=campaign.slug),
+        button=_("Move to “%(state)s” now", state=label(target)),
+        back=url_for(".campaign", slug=campaign.slug), happens=happens,
+        freezes=[_("the scorecards of the %(round)s", round=label(round_name))],
+        refusals=[describe(e) for e in phase_move_refusals(campaign, target)],
+        fields={"target": target}, danger=True)
 
 
 @bp.route("/people", methods=["GET", "POST"])
