@@ -302,15 +302,17 @@ def test_config_problems_have_their_own_codes_in_chinese(app):
     from awards.exceptions import ConfigLoadError
 
     text = MINIMAL_CONFIG.replace('name_zh = "甲部門"', 'name_zh = ""').replace(
-        "finalists = 3", "finalists = 30")
+        "finalists = 3", "finalists = 30").replace('code = "B"', 'code = "A"')
     try:
         parse_config(text)
     except ConfigLoadError as exc:
         error = exc
-    assert {d.code for d in error.details} >= {"config.empty_text", "config.too_many_finalists"}
+    assert {d.code for d in error.details} >= {"config.empty_text", "config.too_many_finalists",
+                                                "config.duplicate_code"}
     with app.test_request_context(), force_locale("zh_Hant_HK"):
         shown = [describe(d) for d in error.details]
     assert "決賽入圍數目（30）超過部門數目（4）" in shown
+    assert "[[departments]]：代碼「A」重複" in shown
     assert all(not english_left(line.replace("[[departments]] #1", "").replace("name_zh", ""))
                for line in shown), shown
     assert "finalists (30) exceeds the number of departments (4)" in str(error)

@@ -322,7 +322,7 @@ def _unique_codes(items: list[NamedItem], name: str, check: _Collector) -> None:
     for item in items:
         if item.code in seen:
             check.add(f"[[{name}]]: duplicate code '{shown(item.code)}'",
-                      "config.duplicate_code", where=f"[[{name}]]", code=shown(item.code))
+                      "config.duplicate_code", where=f"[[{name}]]", item=shown(item.code))
         seen.add(item.code)
 
 
@@ -333,7 +333,7 @@ def _named(table: dict, name: str, index: int, check: _Collector,
     code = check.text(table, "code", where, limit=column_size(model, "code"))
     if code and not CODE.fullmatch(code):
         check.add(f"{where}: code '{shown(code)}' may use only letters, digits, '-' and '_' "
-                  "(at most 32)", "config.bad_code", where=where, code=shown(code))
+                  "(at most 32)", "config.bad_code", where=where, item=shown(code))
     return (code, check.text(table, "name_en", where, limit=column_size(model, "name_en")),
             check.text(table, "name_zh", where, limit=column_size(model, "name_zh")))
 
@@ -409,7 +409,7 @@ def _criteria(value: Any, check: _Collector) -> list[CriterionSpec]:
         for c in in_round:
             if c.code in seen:
                 check.add(f"[[criteria]]: duplicate code '{c.code}' in the {rnd} round",
-                          "config.duplicate_criterion", code=c.code, round=rnd)
+                          "config.duplicate_criterion", item=c.code, round=rnd)
             seen.add(c.code)
         total = math.fsum(c.weight for c in in_round)
         if in_round and not weights_sum_to_one([c.weight for c in in_round]):

@@ -205,10 +205,10 @@ MESSAGES = {
                                   "of departments (%(departments)s)"),
     "config.too_many_places": _l("award places (%(places)s) exceed the number of finalists "
                                  "(%(finalists)s)"),
-    "config.duplicate_code": _l("%(where)s: duplicate code '%(code)s'"),
-    "config.bad_code": _l("%(where)s: code '%(code)s' may use only letters, digits, '-' and "
+    "config.duplicate_code": _l("%(where)s: duplicate code '%(item)s'"),
+    "config.bad_code": _l("%(where)s: code '%(item)s' may use only letters, digits, '-' and "
                           "'_' (at most 32)"),
-    "config.duplicate_criterion": _l("criteria: duplicate code '%(code)s' in the %(round)s"),
+    "config.duplicate_criterion": _l("criteria: duplicate code '%(item)s' in the %(round)s"),
     "config.weights_sum": _l("criteria: the weights of the %(round)s sum to %(total)s, not "
                              "1"),
     "config.bad_slug": _l("the slug '%(slug)s' must be 2 to 63 lower-case letters, digits "
