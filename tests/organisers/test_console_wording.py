@@ -32,7 +32,9 @@ def test_missing_results_point_to_the_results_page(client, organiser, open_campa
 
     close_voting(open_campaign)
     client.signin("olivia", PASSWORD)
-    html = client.get(PAGE).get_data(as_text=True)
+    client.get(PAGE)
+    html = client.post(f"{PAGE}/phase", {"target": "finalists_announced"}).get_data(
+        as_text=True)
     assert "compute the results (“Results” page, “Compute results”)" in html
     assert "flask awards" not in html
     result = runner.invoke(args=["awards", "phase", "csea-test", "finalists_announced"])
