@@ -45,14 +45,20 @@ class AwardsError(Exception):
 
 class ConfigLoadError(AwardsError):
     """A campaign config file is invalid; nothing was written. ``problems`` lists each
-    problem found (English, one line each); the message joins them."""
+    problem found (English, one line each); the message joins them. ``details`` holds the
+    same problems as errors with their own codes and parameters, for the pages."""
 
     code = "config.invalid"
 
     def __init__(self, message: str, *, problems: list[str] | None = None,
+                 coded: list[tuple[str, str | None, dict[str, Any]]] | None = None,
                  code: str | None = None, **params: Any) -> None:
         super().__init__(message, code=code, detail=message, **params)
         self.problems = problems if problems is not None else [message]
+        if coded is None:
+            coded = [(line, None, {}) for line in self.problems]
+        self.details = [AwardsError(line, code=line_code or "config.problem", **line_params)
+                        for line, line_code, line_params in coded]
 
 
 class LifecycleError(AwardsError):

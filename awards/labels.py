@@ -86,6 +86,8 @@ AUDIT_ACTIONS = {
     "scorecard_reopened": _l("Scorecard reopened"),
     "round_closed": _l("Judging round closed"),
     "password_set": _l("Password set"),
+    "password_reset_issued": _l("Sign-in reset (link issued)"),
+    "password_reset": _l("New password set with a reset link"),
     "assignment_rule_set": _l("Assignment pin or forbid set"),
     "assignment_rule_removed": _l("Assignment pin or forbid removed"),
     "attachment_added": _l("Attachment added"),

@@ -12,7 +12,9 @@ from awards.campaigns.readiness import competitors, voting_open_refusals
 from awards.campaigns.services import next_state, voting_is_open, voting_window_is_open
 from awards.exceptions import AwardsError, LifecycleError
 from awards.extensions import db
+from awards.judging.rounds import assigned_pairs, round_row_state
 from awards.models import Ballot, Campaign, Entry, Judge, Scorecard, VotingCode
+from awards.phases import phase_move_refusals
 from awards.results.versions import check_results_current, latest_result, publishable_version
 from awards.voting.ballots import band
 from awards.voting.mixer import mix_before_count
@@ -91,15 +93,82 @@ class Check:
 
 @dataclass(frozen=True)
 class NextStep:
-    """What comes next: ``action`` (``setup``, ``phase``, ``frame``, ``sample``, ``codes``,
-    ``voting_open``, ``voting_close``, ``results``, ``publish``; None when published), the
-    phase ``target`` of a move, the ``blockers`` that refuse it now (domain errors whose
-    message the page shows), and the campaign's readiness ``checklist``."""
+    """What comes next: ``action`` (``setup``, ``phase``, ``eligibility``, ``frame``,
+    ``sample``, ``codes``, ``voting_open``, ``voting_close``, ``assignment``, ``scoring``,
+    ``round_close``, ``results``, ``publish``; None when published), the phase ``target``
+    of a move, the judging ``round`` of a judging step with its ``count`` (entries without
+    an eligibility decision, scorecards outstanding), the ``blockers`` that refuse it now
+    (domain errors whose message the page shows), the campaign's readiness ``checklist``
+    and the ``judging`` progress of its rounds."""
 
     action: str | None
     target: str | None = None
     blockers: list[AwardsError] = field(default_factory=list)
     checklist: list[Check] = field(default_factory=list)
+    round: str | None = None
+    count: int = 0
+    judging: list[Check] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    """One judging round at a glance: assigned pairs, scorecards neither submitted nor
+    excused, and whether the round is closed."""
+
+    round: str
+    assigned: int
+    outstanding: int
+    closed: bool
+
+
+def round_progress(campaign: Campaign, round_name: str) -> RoundProgress:
+    pairs = assigned_pairs(campaign, round_name)
+    left = sum(p.state not in ("submitted", "excused") for p in pairs)
+    return RoundProgress(round_name, len(pairs), left,
+                         round_row_state(campaign, round_name) == "closed")
+
+
+def undecided_entries(campaign: Campaign) -> int:
+    """Submitted entries without an eligibility decision (0 when entries are not
+    required: every department competes)."""
+    if not campaign.entries_required:
+        return 0
+    return _count(select(func.count()).select_from(Entry).where(
+        Entry.campaign_id == campaign.id, Entry.status == "submitted",
+        Entry.eligibility == "pending"))
+
+
+def _judging_checks(campaign: Campaign, rounds: dict[str, RoundProgress]) -> list[Check]:
+    """The judging lines of the overview: eligibility, then per round the assignment, the
+    scorecards and the close."""
+    checks = []
+    if campaign.state not in ("draft", "entries_open"):
+        undecided = undecided_entries(campaign)
+        checks.append(Check("eligibility", undecided == 0, {"count": undecided}))
+    for name, progress in rounds.items():
+        checks.append(Check("assignment", progress.assigned > 0,
+                            {"round": name, "count": progress.assigned}))
+        if progress.assigned:
+            checks.append(Check("scorecards", progress.outstanding == 0,
+                                {"round": name, "count": progress.outstanding,
+                                 "assigned": progress.assigned}))
+        checks.append(Check("round_closed", progress.closed, {"round": name}))
+    return checks
+
+
+def _judging_step(rounds: dict[str, RoundProgress], round_name: str,
+                  checks: list[Check], judging: list[Check]) -> NextStep | None:
+    """The judging step due in ``round_name`` before results, if any: assign, finish
+    scoring, close the round."""
+    progress = rounds[round_name]
+    if progress.closed:
+        return None
+    if progress.assigned == 0:
+        return NextStep("assignment", round=round_name, checklist=checks, judging=judging)
+    if progress.outstanding:
+        return NextStep("scoring", round=round_name, count=progress.outstanding,
+                        checklist=checks, judging=judging)
+    return None
 
 
 def _results_blockers(campaign: Campaign) -> list[AwardsError]:
@@ -145,35 +214,64 @@ def _checklist(campaign: Campaign) -> list[Check]:
 
 
 def next_step(campaign: Campaign) -> NextStep:
-    """The organiser's next step for ``campaign`` and what blocks it, with the checklist."""
+    """The organiser's next step for ``campaign`` and what blocks it, with the checklist
+    and the judging progress. After the vote closes, judging comes before results: the
+    preliminary assignment, its scorecards, closing the round; in the final round, its
+    scorecards before results and publication (publishing closes the final round)."""
     checks = _checklist(campaign)
     state = campaign.state
+    rounds = {}
+    if state not in ("draft", "entries_open"):
+        rounds["preliminary"] = round_progress(campaign, "preliminary")
+    if state in ("final_judging", "published"):
+        rounds["final"] = round_progress(campaign, "final")
+    judging = _judging_checks(campaign, rounds)
     if state == "published":
-        return NextStep(None, checklist=checks)
+        return NextStep(None, checklist=checks, judging=judging)
     if state == "draft" and not all(c.done for c in checks[:3]):
-        return NextStep("setup", checklist=checks)
+        return NextStep("setup", checklist=checks, judging=judging)
+    if state == "entries_closed":
+        undecided = undecided_entries(campaign)
+        if undecided:
+            return NextStep("eligibility", count=undecided, checklist=checks,
+                            judging=judging)
     if state == "adjudication":
         if not campaign.frame_digest:
-            return NextStep("frame", checklist=checks)
+            return NextStep("frame", checklist=checks, judging=judging)
         if campaign.sample_drawn_at is None:
-            return NextStep("sample", checklist=checks)
+            return NextStep("sample", checklist=checks, judging=judging)
         if not campaign.codes_commitment:
-            return NextStep("codes", checklist=checks)
+            return NextStep("codes", checklist=checks, judging=judging)
         if campaign.frozen_at is None:
             return NextStep("voting_open", blockers=list(voting_open_refusals(campaign)),
-                            checklist=checks)
+                            checklist=checks, judging=judging)
         if voting_window_is_open(campaign):
-            return NextStep("voting_close", checklist=checks)
+            return NextStep("voting_close", checklist=checks, judging=judging)
+        step = _judging_step(rounds, "preliminary", checks, judging)
+        if step is not None:
+            return step
+        if not rounds["preliminary"].closed:
+            return NextStep("round_close", round="preliminary", checklist=checks,
+                            judging=judging)
         blockers = _results_blockers(campaign)
         if blockers:
-            return NextStep("results", blockers=blockers, checklist=checks)
+            return NextStep("results", blockers=blockers, checklist=checks, judging=judging)
     if state == "final_judging":
+        if rounds["final"].assigned == 0:
+            return NextStep("assignment", round="final", checklist=checks, judging=judging)
+        step = _judging_step(rounds, "final", checks, judging)
+        if step is not None:
+            return step
         try:
             publishable_version(campaign)
         except AwardsError as exc:
-            return NextStep("results", blockers=[exc], checklist=checks)
-        return NextStep("publish", checklist=checks)
-    return NextStep("phase", target=next_state(campaign), checklist=checks)
+            return NextStep("results", blockers=[exc], checklist=checks, judging=judging)
+        return NextStep("publish", checklist=checks, judging=judging)
+    target = next_state(campaign)
+    return NextStep("phase", target=target, blockers=phase_move_refusals(campaign, target),
+                    checklist=checks, judging=judging)
+
+
 def database_answers() -> None:
     """Run the cheapest query (the health check); raises when the database is unreachable."""
     db.session.execute(select(1))

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from awards.audit.service import current_actor, record
 from awards.campaigns.readiness import voting_open_refusals
 from awards.campaigns.services import as_utc, next_state, voting_window_is_open
-from awards.exceptions import LifecycleError
-from awards.judging.rounds import ensure_round_closed
+from awards.exceptions import AwardsError, LifecycleError
+from awards.judging.rounds import ensure_round_closed, round_close_refusal
 from awards.extensions import db
 from awards.models import Campaign, ResultVersion
 from awards.models.base import utcnow
@@ -20,39 +20,65 @@ from awards.results.versions import check_results_current
 from awards.voting.mixer import mix_everything
 
 
+ROUND_CLOSED_BY = {"finalists_announced": "preliminary", "published": "final"}
+
+
 def move_phase(campaign: Campaign, target: str) -> Campaign:
-    """Move the campaign to the next lifecycle state (SPEC section 2).
+    """Move the campaign to the next lifecycle state (SPEC section 2). The move to
+    ``finalists_announced`` closes the preliminary round first if it is open.
 
     Raises
     ------
     LifecycleError
-        For an unknown state, a skip, a move backwards, or a precondition not met.
+        For an unknown state, a skip, a move backwards, or a precondition not met (the
+        first of :func:`phase_move_refusals`).
+    RoundRefused
+        The round the move closes still has scorecards neither submitted nor excused.
     """
-    if target not in STATES:
-        raise LifecycleError(f"unknown state '{target}' (states: {', '.join(STATES)})",
-                             code="lifecycle.unknown_state", target=target)
-    allowed = next_state(campaign)
-    if target != allowed:
-        where = f"the next state is '{allowed}'" if allowed else "it is already published"
-        raise LifecycleError(f"cannot move '{campaign.slug}' from '{campaign.state}' to "
-                             f"'{target}': {where}",
-                             code="lifecycle.skip" if allowed else "lifecycle.published",
-                             slug=campaign.slug, state=campaign.state, target=target,
-                             next=allowed)
-    if campaign.state == "adjudication" and voting_window_is_open(campaign):
-        raise LifecycleError("close voting before announcing the finalists",
-                             code="lifecycle.voting_open")
+    refusals = phase_move_refusals(campaign, target)
+    if refusals:
+        raise refusals[0]
     if target == "finalists_announced":
-        _require_current_results(campaign)
         ensure_round_closed(campaign, "preliminary", actor=current_actor())
-    if target == "published":
-        raise LifecycleError("use 'flask awards publish' to publish: it freezes and signs "
-                             "the results", code="lifecycle.publish_separately")
     before = campaign.state
     campaign.state = target
     record("phase_changed", campaign.slug, {"from": before, "to": target}, chain=campaign.slug)
     db.session.commit()
     return campaign
+
+
+def phase_move_refusals(campaign: Campaign, target: str) -> list[AwardsError]:
+    """Why the campaign cannot move to ``target`` now, in the order :func:`move_phase`
+    checks them; empty when it can. Changes nothing (the pages' confirmation and the
+    overview's blockers show these)."""
+    if target not in STATES:
+        return [LifecycleError(f"unknown state '{target}' (states: {', '.join(STATES)})",
+                               code="lifecycle.unknown_state", target=target)]
+    allowed = next_state(campaign)
+    if target != allowed:
+        where = f"the next state is '{allowed}'" if allowed else "it is already published"
+        return [LifecycleError(f"cannot move '{campaign.slug}' from '{campaign.state}' to "
+                               f"'{target}': {where}",
+                               code="lifecycle.skip" if allowed else "lifecycle.published",
+                               slug=campaign.slug, state=campaign.state, target=target,
+                               next=allowed)]
+    refusals: list[AwardsError] = []
+    if campaign.state == "adjudication" and voting_window_is_open(campaign):
+        refusals.append(LifecycleError("close voting before announcing the finalists",
+                                       code="lifecycle.voting_open"))
+    if target == "finalists_announced":
+        try:
+            _require_current_results(campaign)
+        except LifecycleError as exc:
+            refusals.append(exc)
+        unfinished = round_close_refusal(campaign, "preliminary")
+        if unfinished is not None:
+            refusals.append(unfinished)
+    if target == "published":
+        refusals.append(LifecycleError("use 'flask awards publish' to publish: it freezes "
+                                       "and signs the results",
+                                       code="lifecycle.publish_separately"))
+    return refusals
 
 
 def _require_current_results(campaign: Campaign) -> None:

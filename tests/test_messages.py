@@ -252,3 +252,68 @@ def test_every_domain_error_reads_in_chinese(app):
             "此步驟現在不能進行：the frame is missing"
     with app.test_request_context(), force_locale("en"):
         assert describe(LifecycleError("the frame is missing")) == "the frame is missing"
+
+
+# --- In Chinese, a message is Chinese apart from its parameter values --------------------
+
+PARAMETER = re.compile(r"%\((\w+)\)s")
+#: A run of English words (letters, apostrophes, hyphens; spaces or commas between words).
+ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,]+[A-Za-z][A-Za-z'’-]*)*")
+#: Names of file formats and characters, written the same in Chinese.
+SAME_IN_CHINESE = {"PDF", "PNG", "JPEG", "XFA", "TOML", "NUL"}
+
+
+def english_left(template) -> list[str]:
+    """The English runs of ``template`` rendered in Chinese with every parameter filled by
+    a value that is not English (a parameter's value is the reader's data, not wording)."""
+    with force_locale("en"):
+        names = set(PARAMETER.findall(str(template)))
+    with force_locale("zh_Hant_HK"):
+        text = str(template)
+    names |= set(PARAMETER.findall(text))
+    rendered = text % {name: "〇" for name in names}
+    return [run for run in ENGLISH_RUN.findall(rendered) if run not in SAME_IN_CHINESE]
+
+
+def test_every_registered_code_reads_in_chinese_without_english_words(app):
+    with app.test_request_context():
+        leaks = {code: runs for code, template in MESSAGES.items()
+                 if (runs := english_left(template))}
+    assert leaks == {}
+
+
+def test_the_check_finds_english_left_in_a_chinese_message(app):
+    from flask_babel import lazy_gettext
+
+    with app.test_request_context():
+        assert english_left(lazy_gettext("an English sentence nobody translated")) == [
+            "an English sentence nobody translated"]
+        assert english_left(lazy_gettext("voting is not open")) == []
+
+
+def test_pages_never_tell_organisers_to_use_the_command_line(app):
+    with app.test_request_context(), force_locale("en"):
+        commands = {code: str(text) for code, text in MESSAGES.items()
+                    if re.search(r"flask awards|codes reissue|voting open/close", str(text))}
+    assert commands == {}
+
+
+def test_config_problems_have_their_own_codes_in_chinese(app):
+    from awards.exceptions import ConfigLoadError
+
+    text = MINIMAL_CONFIG.replace('name_zh = "甲部門"', 'name_zh = ""').replace(
+        "finalists = 3", "finalists = 30").replace('code = "B"', 'code = "A"')
+    try:
+        parse_config(text)
+    except ConfigLoadError as exc:
+        error = exc
+    assert {d.code for d in error.details} >= {"config.empty_text", "config.too_many_finalists",
+                                                "config.duplicate_code"}
+    with app.test_request_context(), force_locale("zh_Hant_HK"):
+        shown = [describe(d) for d in error.details]
+    assert "決賽入圍數目（30）超過部門數目（4）" in shown
+    assert "[[departments]]：代碼「A」重複" in shown
+    # Apart from the parameters (where in the file, the key), no English is left.
+    assert all(not english_left(re.sub(r"\[\[departments\]\]|name_zh|「A」", "", line))
+               for line in shown), shown
+    assert "finalists (30) exceeds the number of departments (4)" in str(error)

@@ -43,16 +43,21 @@ def create_user(role: str, username: str, password: str, *, name: str = "",
         department.
     """
     if role not in ROLES:
-        raise InvalidInput(f"unknown role '{role}' (roles: {', '.join(ROLES)})")
+        raise InvalidInput(f"unknown role '{role}' (roles: {', '.join(ROLES)})",
+                           code="account.unknown_role", role=role)
     if not USERNAME.match(username or ""):
-        raise InvalidInput("username must be 2-64 lower-case letters, digits, '.', '_' or '-'")
+        raise InvalidInput("username must be 2-64 lower-case letters, digits, '.', '_' or '-'",
+                           code="account.bad_username")
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters")
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters",
+                           code="password.too_short", minimum=MIN_PASSWORD)
     if role == "coordinator" and not department_code:
-        raise InvalidInput("a department coordinator needs --department CODE")
+        raise InvalidInput("a department coordinator needs --department CODE",
+                           code="invitation.needs_department")
     existing = db.session.scalar(select(User).where(User.username == username))
     if existing is not None and (existing.active or existing.role != role or not reactivate):
-        raise InvalidInput(f"username '{username}' is taken")
+        raise InvalidInput(f"username '{username}' is taken", code="account.username_taken",
+                           username=username)
     user = existing or User(username=username, role=role)
     user.name = name or user.name or username
     user.department_code = department_code or user.department_code
@@ -82,9 +87,10 @@ def set_user_password(username: str, password: str, *, actor: str = "system") ->
     """
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no account '{username}'")
+        raise NotFound(f"no account '{username}'", code="account.unknown", username=username)
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters")
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters",
+                           code="password.too_short", minimum=MIN_PASSWORD)
     activated = not user.active
     user.set_password(password)
     user.active = True
@@ -183,7 +189,7 @@ def create_invitation(role: str, *, name: str = "", department_code: str | None 
                       username: str | None = None, actor: str, days: int = 7) -> str:
     """Create a one-time invitation; returns the token to put in the link (shown once)."""
     if role not in ("coordinator", "judge", "auditor", "organiser"):
-        raise InvalidInput(f"unknown role '{role}'")
+        raise InvalidInput(f"unknown role '{role}'", code="account.unknown_role", role=role)
     if role == "coordinator" and not department_code:
         raise InvalidInput("a coordinator invitation needs a department",
                            code="invitation.needs_department")
@@ -201,21 +207,50 @@ def create_invitation(role: str, *, name: str = "", department_code: str | None 
     return token
 
 
-def open_invitation(token: str) -> Invitation:
-    """The unused, unexpired invitation for ``token``.
+INVITATION_GONE = ("This invitation link is not valid any more. Ask the award secretariat "
+                   "for a new one.")
+RESET_GONE = ("This reset link is not valid any more. Ask the award secretariat for a new "
+              "one.")
+
+
+def open_invitation(token: str, *, purpose: str = "signup") -> Invitation:
+    """The unused, unexpired link of this ``purpose`` (``"signup"`` or ``"reset"``) for
+    ``token``.
 
     Raises
     ------
     NotFound
-        For an unknown, used or expired token (one answer for all three).
+        For an unknown, used or expired token, or one of the other purpose (one answer for
+        all four).
     """
     invitation = db.session.scalar(select(Invitation).where(
         Invitation.token_hash == _token_hash(token)))
-    if invitation is None or invitation.used_at is not None or \
-            as_utc(invitation.expires_at) < utcnow():
-        raise NotFound("This invitation link is not valid any more. Ask the award "
-                       "secretariat for a new one.")
+    if invitation is None or invitation.purpose != purpose or \
+            invitation.used_at is not None or as_utc(invitation.expires_at) < utcnow():
+        raise _link_gone(purpose)
     return invitation
+
+
+def _link_gone(purpose: str) -> NotFound:
+    if purpose == "reset":
+        return NotFound(RESET_GONE, code="reset.link_gone")
+    return NotFound(INVITATION_GONE, code="invitation.link_gone")
+
+
+def _claim(invitation: Invitation) -> None:
+    """Mark the link used in this transaction; a second, simultaneous use finds it taken.
+
+    Raises
+    ------
+    NotFound
+        Someone used it first.
+    """
+    claimed = db.session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow())).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise _link_gone(invitation.purpose)
 
 
 def accept_invitation(token: str, username: str, password: str) -> User:
@@ -230,13 +265,7 @@ def accept_invitation(token: str, username: str, password: str) -> User:
         Bad or taken username, short password.
     """
     invitation = open_invitation(token)
-    claimed = db.session.execute(
-        update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=utcnow())).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        raise NotFound("This invitation link is not valid any more. Ask the award "
-                       "secretariat for a new one.")
+    _claim(invitation)
     username = invitation.username or username
     try:
         user = create_user(invitation.role, username, password, name=invitation.name,
@@ -248,6 +277,95 @@ def accept_invitation(token: str, username: str, password: str) -> User:
     invitation.user_id = user.id
     record("invitation_accepted", f"invitation/{invitation.id}", {"username": username},
            actor=username)
+    db.session.commit()
+    return user
+
+
+RESET_DAYS = 3
+
+
+def password_reset_refusals(user: User, actor: str) -> list[AwardsError]:
+    """Why ``actor`` (an organiser) cannot reset ``user``'s sign-in now, if anything: not
+    their own account (the reset ends their password and sessions at once, so they would
+    lock themselves out; another organiser or ``flask awards users password`` does it), and
+    not an account that has never been activated (that one needs an invitation)."""
+    refusals: list[AwardsError] = []
+    if user.username == actor:
+        refusals.append(InvalidInput(
+            "you cannot reset your own sign-in here: it would sign you out with no "
+            "password; ask another organiser", code="reset.own_account"))
+    elif not user.active:
+        refusals.append(InvalidInput(
+            f"'{user.username}' has no active account yet: send an invitation instead",
+            code="reset.inactive", username=user.username))
+    return refusals
+
+
+def create_password_reset(username: str, *, actor: str, days: int = RESET_DAYS) -> str:
+    """Reset a staff member's sign-in; returns the token of the one-time link that sets a
+    new password (shown once, like an invitation's).
+
+    The old password stops working now, not when the new one is set: a reset is asked for
+    when a password is lost or may be known to someone else. Every session of the account
+    ends now too, and an earlier reset link of the account stops working. Audited as
+    ``password_reset_issued`` on the system chain (commits).
+
+    Raises
+    ------
+    NotFound
+        No such account.
+    InvalidInput
+        One of :func:`password_reset_refusals`.
+    """
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no account '{username}'", code="account.unknown", username=username)
+    refusals = password_reset_refusals(user, actor)
+    if refusals:
+        raise refusals[0]
+    now = utcnow()
+    db.session.execute(update(Invitation).where(
+        Invitation.purpose == "reset", Invitation.username == user.username,
+        Invitation.used_at.is_(None)).values(used_at=now))
+    user.set_password(secrets.token_urlsafe(32))  # nobody knows it: the old one is void
+    ended = revoke_user_sessions(user.id)
+    token = secrets.token_urlsafe(24)
+    invitation = Invitation(token_hash=_token_hash(token), role=user.role, name=user.name,
+                            department_code=user.department_code, username=user.username,
+                            purpose="reset", expires_at=now + timedelta(days=days))
+    db.session.add(invitation)
+    db.session.flush()
+    record("password_reset_issued", user.username,
+           {"link": f"invitation/{invitation.id}", "expires_at":
+            invitation.expires_at.isoformat(), "sessions_ended": ended}, actor=actor)
+    db.session.commit()
+    return token
+
+
+def reset_password(token: str, password: str) -> User:
+    """Use a reset link once: set the account's new password and end its sessions
+    (commits; audited as ``password_reset``).
+
+    Raises
+    ------
+    NotFound
+        Unknown, used, expired or sign-up token, or the account has gone.
+    InvalidInput
+        A password shorter than :data:`MIN_PASSWORD`.
+    """
+    invitation = open_invitation(token, purpose="reset")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters",
+                           code="password.too_short", minimum=MIN_PASSWORD)
+    _claim(invitation)
+    user = db.session.scalar(select(User).where(User.username == invitation.username))
+    if user is None or not user.active:
+        db.session.rollback()
+        raise _link_gone("reset")
+    user.set_password(password)
+    revoke_user_sessions(user.id)
+    record("password_reset", user.username, {"link": f"invitation/{invitation.id}"},
+           actor=user.username)
     db.session.commit()
     return user
 

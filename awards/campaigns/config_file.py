@@ -132,11 +132,17 @@ DEFAULT_CATEGORY = NamedItem("overall", "Overall service", "整體服務")
 
 
 class _Collector:
+    """The problems found in a config: the English lines (``errors``) and, for the pages,
+    each with its message code and parameters (``coded``; code None for a rare one that
+    the pages show in English under a translated heading)."""
+
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.coded: list[tuple[str, str | None, dict[str, Any]]] = []
 
-    def add(self, message: str) -> None:
+    def add(self, message: str, code: str | None = None, **params: Any) -> None:
         self.errors.append(message)
+        self.coded.append((message, code, params))
 
     def text(self, table: dict, key: str, where: str, *, limit: int | None,
              required: bool = True, multiline: bool = False) -> str:
@@ -145,19 +151,23 @@ class _Collector:
         value = table.get(key)
         if value is None:
             if required:
-                self.add(f"{where}: '{key}' is missing")
+                self.add(f"{where}: '{key}' is missing", "config.missing", where=where,
+                         key=key)
             return ""
         if not isinstance(value, str) or not value.strip():
-            self.add(f"{where}: '{key}' must be non-empty text")
+            self.add(f"{where}: '{key}' must be non-empty text", "config.empty_text",
+                     where=where, key=key)
             return ""
         value = value.strip()
         if limit is not None and len(value) > limit:
             self.add(f"{where}: '{key}' is {len(value):,} characters long; at most {limit} "
-                     "are allowed")
+                     "are allowed", "config.too_long", where=where, key=key,
+                     length=f"{len(value):,}", limit=limit)
             return ""
         bad = control_character(value, multiline=multiline)
         if bad:
-            self.add(f"{where}: '{key}' contains the control character {bad}")
+            self.add(f"{where}: '{key}' contains the control character {bad}",
+                     "config.control_character", where=where, key=key, char=bad)
             return ""
         return value
 
@@ -167,14 +177,17 @@ class _Collector:
         if isinstance(value, bool) or not isinstance(value, int) or not (
             minimum <= value <= maximum
         ):
-            self.add(f"{where}: '{key}' must be a whole number from {minimum} to {maximum:,}")
+            self.add(f"{where}: '{key}' must be a whole number from {minimum} to {maximum:,}",
+                     "config.whole_number", where=where, key=key, minimum=minimum,
+                     maximum=f"{maximum:,}")
             return default
         return value
 
     def fraction(self, table: dict, key: str, where: str, default: float) -> float:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            self.add(f"{where}: '{key}' must be a number from 0 to 1")
+            self.add(f"{where}: '{key}' must be a number from 0 to 1", "config.fraction",
+                     where=where, key=key)
             return default
         return float(value)
 
@@ -221,20 +234,24 @@ def validate_config(data: dict[str, Any]) -> CampaignSpec:
     spec.criteria = _criteria(data.get("criteria", []), check)
     spec.judges = _judges(data.get("judges", []), {d.code for d in spec.departments}, check)
     if not spec.departments:
-        check.add("at least one [[departments]] is needed")
+        check.add("at least one [[departments]] is needed", "config.no_departments")
     if not spec.districts:
-        check.add("at least one [[districts]] is needed")
+        check.add("at least one [[districts]] is needed", "config.no_districts")
     if spec.departments and spec.finalists > len(spec.departments):
         check.add(f"finalists ({spec.finalists}) exceeds the number of departments "
-                  f"({len(spec.departments)})")
+                  f"({len(spec.departments)})", "config.too_many_finalists",
+                  finalists=spec.finalists, departments=len(spec.departments))
     if spec.departments and spec.max_choices > len(spec.departments):
-        check.add(f"max_choices ({spec.max_choices}) exceeds the number of departments")
+        check.add(f"max_choices ({spec.max_choices}) exceeds the number of departments",
+                  "config.too_many_choices", choices=spec.max_choices,
+                  departments=len(spec.departments))
     places = sum(a.places for a in spec.awards)
     if places > spec.finalists:
-        check.add(f"award places ({places}) exceed the number of finalists ({spec.finalists})")
+        check.add(f"award places ({places}) exceed the number of finalists ({spec.finalists})",
+                  "config.too_many_places", places=places, finalists=spec.finalists)
     if check.errors:
         raise ConfigLoadError("; ".join(check.errors), problems=check.errors,
-                              count=len(check.errors))
+                              coded=check.coded, count=len(check.errors))
     return spec
 
 
@@ -258,7 +275,7 @@ def _campaign(table: Any, check: _Collector) -> CampaignSpec:
     slug = check.text(table, "slug", where, limit=column_size(Campaign, "slug"))
     if slug and not SLUG.fullmatch(slug):
         check.add(f"{where}: slug '{shown(slug)}' must be 2 to 63 lower-case letters, digits "
-                  "and hyphens")
+                  "and hyphens", "config.bad_slug", slug=shown(slug))
     method = table.get("judge_method", "additive")
     if method not in JUDGE_METHODS:
         check.add(f"{where}: unknown judge_method '{shown(method)}' (use one of "
@@ -285,7 +302,8 @@ def _campaign(table: Any, check: _Collector) -> CampaignSpec:
     if spec.voting_opens_at and spec.voting_closes_at and (
         spec.voting_closes_at <= spec.voting_opens_at
     ):
-        check.add(f"{where}: voting_closes_at must be after voting_opens_at")
+        check.add(f"{where}: voting_closes_at must be after voting_opens_at",
+                  "config.voting_window")
     return spec
 
 
@@ -303,7 +321,8 @@ def _unique_codes(items: list[NamedItem], name: str, check: _Collector) -> None:
     seen: set[str] = set()
     for item in items:
         if item.code in seen:
-            check.add(f"[[{name}]]: duplicate code '{shown(item.code)}'")
+            check.add(f"[[{name}]]: duplicate code '{shown(item.code)}'",
+                      "config.duplicate_code", where=f"[[{name}]]", item=shown(item.code))
         seen.add(item.code)
 
 
@@ -314,7 +333,7 @@ def _named(table: dict, name: str, index: int, check: _Collector,
     code = check.text(table, "code", where, limit=column_size(model, "code"))
     if code and not CODE.fullmatch(code):
         check.add(f"{where}: code '{shown(code)}' may use only letters, digits, '-' and '_' "
-                  "(at most 32)")
+                  "(at most 32)", "config.bad_code", where=where, item=shown(code))
     return (code, check.text(table, "name_en", where, limit=column_size(model, "name_en")),
             check.text(table, "name_zh", where, limit=column_size(model, "name_zh")))
 
@@ -389,11 +408,13 @@ def _criteria(value: Any, check: _Collector) -> list[CriterionSpec]:
         seen: set[str] = set()
         for c in in_round:
             if c.code in seen:
-                check.add(f"[[criteria]]: duplicate code '{c.code}' in the {rnd} round")
+                check.add(f"[[criteria]]: duplicate code '{c.code}' in the {rnd} round",
+                          "config.duplicate_criterion", item=c.code, round=rnd)
             seen.add(c.code)
         total = math.fsum(c.weight for c in in_round)
         if in_round and not weights_sum_to_one([c.weight for c in in_round]):
-            check.add(f"[[criteria]]: weights of the {rnd} round sum to {total:g}, not 1")
+            check.add(f"[[criteria]]: weights of the {rnd} round sum to {total:g}, not 1",
+                      "config.weights_sum", round=rnd, total=f"{total:g}")
     return items
 
 

@@ -137,6 +137,27 @@ def close_round(campaign: Campaign, round_name: str, *, actor: str,
     return row
 
 
+def round_close_refusal(campaign: Campaign, round_name: str) -> RoundRefused | None:
+    """Why the round could not be closed now, or None (also when it is closed already):
+    what :func:`ensure_round_closed` would raise, found without changing anything."""
+    if round_row_state(campaign, round_name) == "closed":
+        return None
+    left = outstanding(campaign, round_name)
+    if not left:
+        return None
+    return RoundRefused(
+        f"{len(left)} assigned scorecard(s) of the {round_name} round are neither "
+        "submitted nor excused", code="round.unsubmitted", count=len(left),
+        round=round_name)
+
+
+def round_row_state(campaign: Campaign, round_name: str) -> str:
+    """``open`` or ``closed``, without creating the round's row."""
+    row = db.session.scalar(select(JudgingRound).where(
+        JudgingRound.campaign_id == campaign.id, JudgingRound.round == round_name))
+    return row.state if row is not None else "open"
+
+
 def ensure_round_closed(campaign: Campaign, round_name: str, *, actor: str) -> None:
     """Close the round now unless it is closed already (SPEC 2: the preliminary round closes
     before ``finalists_announced``, the final round before ``published``). Part of the
@@ -277,6 +298,12 @@ class Progress:
     @property
     def outstanding(self) -> int:
         return sum(p.state not in ("submitted", "excused") for p in self.cells.values())
+
+    @property
+    def outstanding_pairs(self) -> list[tuple[str, str]]:
+        """(username, department code) of each scorecard neither submitted nor excused."""
+        return sorted(key for key, p in self.cells.items()
+                      if p.state not in ("submitted", "excused"))
 
 
 def progress(campaign: Campaign, round_name: str) -> Progress:

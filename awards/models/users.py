@@ -44,7 +44,9 @@ class User(UserMixin, db.Model):
 
 
 class Invitation(db.Model):
-    """A one-time, expiring sign-up link for a coordinator or judge.
+    """A one-time, expiring link: a sign-up for a coordinator, judge or auditor
+    (``purpose="signup"``), or a new password for an existing account (``"reset"``, with
+    ``username`` naming it).
 
     Only the SHA-256 of the token is stored; the link is shown once to the organiser.
     """
@@ -63,6 +65,7 @@ class Invitation(db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    purpose: Mapped[str] = mapped_column(String(8), default="signup", server_default="signup")
 
 
 class StaffSession(db.Model):

@@ -313,7 +313,8 @@ def current_data(campaign: Campaign, version: ResultVersion):
         raise BundleError(
             f"the data of '{campaign.slug}' changed after results version {version.version} "
             f"was published (inputs digest {version.inputs_digest[:12]}… is now "
-            f"{data.digest[:12]}…); publish a corrected version with a reason")
+            f"{data.digest[:12]}…); publish a corrected version with a reason",
+            code="bundle.data_changed", slug=campaign.slug, version=version.version)
     return data
 
 
@@ -363,7 +364,8 @@ def published_version(campaign: Campaign) -> ResultVersion:
     version = current_published(campaign)
     if version is None:
         raise BundleError(f"'{campaign.slug}' is not published: publish it before exporting "
-                          "the audit bundle (flask awards publish SLUG)")
+                          "the audit bundle (flask awards publish SLUG)",
+                          code="bundle.not_published", slug=campaign.slug)
     return version
 
 

@@ -14,7 +14,7 @@ from awards.csvfile import escape_formula
 from awards.extensions import db
 from awards.models import Campaign, ResultVersion
 from awards.results.report_pdf import export_pdf
-from awards.results.services import version_results
+from awards.results.services import results_to_json, version_results
 from awards.results.view import ResultsView, build_view
 
 CSV_HEADER = (
@@ -178,7 +178,14 @@ def _append(ws, values: Sequence[Any], font=None) -> None:
             cell.font = font
 
 
+def export_json(campaign: Campaign, version: ResultVersion) -> bytes:
+    """``results.json`` of the version (SPEC section 8): the bytes ``flask awards results
+    SLUG --json`` prints for it (keys sorted, indented by 2, a final newline)."""
+    return (results_to_json(version_results(version), indent=2) + "\n").encode("utf-8")
+
+
 EXPORTS: dict[str, tuple[str, Callable[[Campaign, ResultVersion], bytes]]] = {
+    "json": ("application/json", export_json),
     "csv": ("text/csv; charset=utf-8", export_csv),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              export_xlsx),

@@ -341,7 +341,8 @@ def _store_paper(campaign: Campaign, rows) -> None:
             db.session.rollback()
             raise InvalidInput("a code was used while the file was imported; nothing was "
                                "imported, please run the import again", [(line, "code used "
-                                                                          "meanwhile")])
+                                                                          "meanwhile")],
+                               code="ballots.used_meanwhile")
     order = list(rows)
     _system_random.shuffle(order)
     db.session.add_all(InboxBallot(id=ballot_id(), campaign_id=campaign.id,

@@ -393,7 +393,8 @@ def _write_pointers(campaign: Campaign, cipher, owners: dict[str, int]) -> None:
 
 def _current_code_id(campaign: Campaign, sampled: SampledHousehold) -> int:
     if sampled.code_pointer is None:
-        raise LifecycleError("codes have not been issued for this household yet")
+        raise LifecycleError("codes have not been issued for this household yet",
+                             code="reissue.not_issued")
     cipher = pointer_cipher(configured_pointer_key(current_app.config))
     return open_pointer(cipher, campaign.id, sampled.household_pk, sampled.code_pointer)
 
@@ -415,7 +416,9 @@ def reissue_code(campaign: Campaign, household_id: str, deliver: Deliver) -> Iss
     sampled = household and db.session.get(SampledHousehold, household.id,
                                            with_for_update=True, populate_existing=True)
     if household is None or sampled is None:
-        raise NotFound(f"no sampled household '{household_id}' in '{campaign.slug}'")
+        raise NotFound(f"no sampled household '{household_id}' in '{campaign.slug}'",
+                       code="reissue.unknown_household", household=household_id,
+                       slug=campaign.slug)
     if campaign.state not in ("draft", "entries_open", "entries_closed", "adjudication"):
         raise refuse(campaign, "code reissue", "the vote is over; codes can no longer be "
                      "reissued", code="frozen.reissue")
@@ -429,7 +432,7 @@ def reissue_code(campaign: Campaign, household_id: str, deliver: Deliver) -> Iss
     if voided != 1:
         db.session.rollback()
         raise LifecycleError("this household's code has already been used; it cannot be "
-                             "reissued")
+                             "reissued", code="reissue.used")
     code = generate_code()
     fresh = VotingCode(campaign_id=campaign.id, district_id=household.district_id,
                        code_hmac=code_hmac(pepper(), code), state="issued", day=today)

@@ -4,7 +4,8 @@ Services raise :class:`awards.exceptions.AwardsError` with a stable ``code`` and
 ``params`` of the message; ``str(exc)`` stays the English sentence the command line prints.
 Pages, fragments and flash messages show :func:`describe`, which looks the code up here and
 falls back to the English sentence for a code not listed. The English texts below match the
-services' sentences, so English pages read as before.
+services' sentences, except where the command line's sentence names a command: a page
+names the page and button that do it instead.
 """
 
 from __future__ import annotations
@@ -26,15 +27,15 @@ MESSAGES = {
     "lifecycle.published": _l("cannot move '%(slug)s' from '%(state)s' to '%(target)s': it is "
                               "already published"),
     "lifecycle.voting_open": _l("close voting before announcing the finalists"),
-    "lifecycle.publish_separately": _l("use 'flask awards publish' to publish: it freezes and "
-                                       "signs the results"),
-    "lifecycle.no_results": _l("compute the results (flask awards results) before announcing "
-                               "the finalists"),
+    "lifecycle.publish_separately": _l("publish with “Publish…” in the next step or on the "
+                                       "“Audit log” page: it freezes and signs the results"),
+    "lifecycle.no_results": _l("compute the results (“Results” page, “Compute results”) "
+                               "before announcing the finalists"),
     # the voting window, the sample and the codes
     "voting.wrong_phase": _l("voting opens only in the Adjudication phase; '%(slug)s' is in "
                              "'%(state)s'"),
-    "voting.no_codes": _l("issue the voting codes (flask awards codes issue) before opening "
-                          "the vote"),
+    "voting.no_codes": _l("issue the voting codes (“Households and codes” page, “Issue "
+                          "codes…”) before opening the vote"),
     "voting.already_open": _l("voting is already open"),
     "voting.closed": _l("voting is not open"),
     "voting.paper_closed": _l("voting is not open: paper returns are accepted only while the "
@@ -47,13 +48,14 @@ MESSAGES = {
     "voting.no_eligible": _l("no eligible departments; mark at least one entry eligible"),
     "sample.drawn": _l("the sample has already been drawn; it cannot be drawn again"),
     "codes.no_sample": _l("draw the sample before issuing codes"),
-    "codes.issued": _l("codes have already been issued; use 'codes reissue' for a lost "
-                       "letter"),
+    "codes.issued": _l("codes have already been issued; for a lost letter use “Lost letter” "
+                       "on the “Households and codes” page"),
     # freezes and refused changes (SPEC section 2)
     "frozen.config_published": _l("campaign '%(slug)s' is published; its configuration can "
                                   "no longer change"),
     "frozen.config_settings": _l("voting has opened: %(parts)s of '%(slug)s' are frozen (the "
-                                 "window moves only with 'flask awards voting open/close')"),
+                                 "window moves only with “Open voting…” and “Close voting…” "
+                                 "on the campaign's overview)"),
     "frozen.published": _l("'%(slug)s' is published: its %(what)s are frozen and cannot "
                            "change"),
     "frozen.frame": _l("the sample has been drawn; the frame can no longer be replaced"),
@@ -188,6 +190,45 @@ MESSAGES = {
     # campaign config files and the set-up pages (SPEC section 8)
     "config.not_toml": lazy_pgettext("config.not_toml", "%(detail)s"),
     "config.not_a_judge": _l("user '%(username)s' is a %(role)s, not a judge"),
+    "config.problem": lazy_pgettext("config.problem", "%(detail)s"),
+    "config.missing": _l("%(where)s: '%(key)s' is missing"),
+    "config.empty_text": _l("%(where)s: '%(key)s' must be non-empty text"),
+    "config.too_long": _l("%(where)s: '%(key)s' is %(length)s characters long; at most "
+                          "%(limit)s are allowed"),
+    "config.control_character": _l("%(where)s: '%(key)s' contains the control character "
+                                   "%(char)s"),
+    "config.whole_number": _l("%(where)s: '%(key)s' must be a whole number from %(minimum)s "
+                              "to %(maximum)s"),
+    "config.fraction": _l("%(where)s: '%(key)s' must be a number from 0 to 1"),
+    "config.no_departments": _l("at least one department is needed"),
+    "config.no_districts": _l("at least one district is needed"),
+    "config.too_many_finalists": _l("finalists (%(finalists)s) exceeds the number of "
+                                    "departments (%(departments)s)"),
+    "config.too_many_choices": _l("choices per household (%(choices)s) exceeds the number "
+                                  "of departments (%(departments)s)"),
+    "config.too_many_places": _l("award places (%(places)s) exceed the number of finalists "
+                                 "(%(finalists)s)"),
+    "config.duplicate_code": _l("%(where)s: duplicate code '%(item)s'"),
+    "config.bad_code": _l("%(where)s: code '%(item)s' may use only letters, digits, '-' and "
+                          "'_' (at most 32)"),
+    "config.duplicate_criterion": _l("criteria: duplicate code '%(item)s' in the %(round)s"),
+    "config.weights_sum": _l("criteria: the weights of the %(round)s sum to %(total)s, not "
+                             "1"),
+    "config.bad_slug": _l("the slug '%(slug)s' must be 2 to 63 lower-case letters, digits "
+                          "and hyphens"),
+    "config.voting_window": _l("the voting window must close after it opens"),
+    # reissues, paper returns and the audit bundle
+    "reissue.not_issued": _l("codes have not been issued for this household yet"),
+    "reissue.unknown_household": _l("no sampled household '%(household)s' in '%(slug)s'"),
+    "reissue.used": _l("this household's code has already been used; it cannot be "
+                       "reissued"),
+    "ballots.used_meanwhile": _l("a code was used while the file was imported; nothing was "
+                                 "imported, please run the import again"),
+    "bundle.data_changed": _l("the data of '%(slug)s' changed after results version "
+                              "%(version)s was published; publish a corrected version with a "
+                              "reason"),
+    "bundle.not_published": _l("'%(slug)s' is not published: publish it before exporting the "
+                               "audit bundle"),
     "setup.no_section": _l("no list '%(section)s' in a campaign's set-up"),
     "setup.no_item": _l("that item is no longer in the list; the list may have changed: "
                         "reload the page"),
@@ -203,6 +244,21 @@ MESSAGES = {
     "invitation.needs_department": _l("a coordinator invitation needs a department"),
     "invitation.unknown_department": _l("no department '%(department)s' in any campaign"),
     "invitation.unknown_judge": _l("no judge '%(username)s' on any campaign's panel"),
+    "invitation.link_gone": _l("This invitation link is not valid any more. Ask the award "
+                               "secretariat for a new one."),
+    # staff accounts and password resets
+    "account.unknown": _l("no account '%(username)s'"),
+    "account.unknown_role": _l("unknown role '%(role)s'"),
+    "account.bad_username": _l("the username must be 2 to 64 lower-case letters, digits, "
+                               "'.', '_' or '-'"),
+    "account.username_taken": _l("the username '%(username)s' is taken; choose another"),
+    "password.too_short": _l("the password must have at least %(minimum)s characters"),
+    "reset.own_account": _l("you cannot reset your own sign-in here: it would sign you out "
+                            "with no password; ask another organiser"),
+    "reset.inactive": _l("'%(username)s' has no active account yet: send an invitation "
+                         "instead"),
+    "reset.link_gone": _l("This reset link is not valid any more. Ask the award secretariat "
+                          "for a new one."),
     # the sample and the vote
     "sample.no_frame": _l("import the household frame first: its digest must be in the "
                           "audit log before a seed is recorded"),

@@ -97,6 +97,9 @@ def confirm(page: Page, step: str, button: str) -> None:
     page.locator("section.confirm").get_by_role("button", name=button).click()
 
 
+ROUND_CLOSING_MOVES = {"Finalists announced"}
+
+
 def overview(page: Page) -> None:
     page.goto(CONSOLE)
     expect(page.get_by_role("heading", name="Next step")).to_be_visible()
@@ -107,8 +110,11 @@ def next_step(page: Page):
 
 
 def move_phase(page: Page, state: str) -> None:
+    """A move that closes a judging round asks for confirmation first (SPEC 8)."""
     overview(page)
     next_step(page).get_by_role("button", name=f"Move to “{state}”").click()
+    if state in ROUND_CLOSING_MOVES:
+        confirm(page, f"Move to “{state}”", f"Move to “{state}” now")
     expect(page.locator(".phases [aria-current=step]")).to_have_text(state)
 
 
@@ -431,6 +437,7 @@ def test_a_whole_campaign_from_creation_to_a_verified_bundle(actors, organiser, 
     expect(olivia.get_by_role("heading", name="Version 2")).to_be_visible()
     overview(olivia)
     next_step(olivia).get_by_role("button", name="Publish…").click()
+    expect(olivia.get_by_text("Final round closes")).to_be_visible()
     confirm(olivia, "Publish the results", "Publish and sign now")
     expect(olivia.get_by_text("Results version 2 is published and signed.")).to_be_visible()
     expect(olivia).to_have_url(re.compile(rf"{CONSOLE}/audit$"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from awards.extensions import db
 from awards.models import Campaign
 from awards.overview import next_step
@@ -67,13 +69,17 @@ def test_the_steps_of_the_vote_follow_each_other(client, organiser, open_campaig
     assert "/voting/close" in html and "Close voting…" in html
 
 
-def test_after_the_vote_the_results_come_first(client, organiser, open_campaign):
+def test_after_the_vote_the_preliminary_assignment_comes_first(client, organiser,
+                                                              open_campaign):
     from awards.phases import close_voting
 
     close_voting(open_campaign)
     step = next_step(open_campaign)
-    assert step.action == "results"
-    assert [b.code for b in step.blockers] == ["lifecycle.no_results"]
+    assert (step.action, step.round) == ("assignment", "preliminary")
+    html = overview(client)
+    assert "No assignment yet in the preliminary round" in html
+    assert "/organiser/c/csea-test/assignment" in html
+    assert "Preliminary round: no assignment yet" in html
 
 
 def test_earlier_phases_offer_the_phase_move(organiser, campaign):
@@ -85,3 +91,24 @@ def test_earlier_phases_offer_the_phase_move(organiser, campaign):
     assert step.action == "phase" and step.target == "adjudication"
     competitors = next(c for c in step.checklist if c.code == "competitors")
     assert competitors.params == {"count": 0, "needed": 4} and not competitors.done
+
+
+def test_undecided_eligibility_comes_before_adjudication(client, organiser, campaign):
+    from awards.models import Entry
+
+    move_phase(campaign, "entries_open")
+    campaign = db.session.get(Campaign, campaign.id)
+    for department in campaign.departments[:2]:
+        db.session.add(Entry(campaign_id=campaign.id, department_id=department.id,
+                             category_id=campaign.categories[0].id, status="submitted"))
+    db.session.commit()
+    move_phase(campaign, "entries_closed")
+    step = next_step(campaign)
+    assert (step.action, step.count) == ("eligibility", 2)
+    html = overview(client)
+    assert "2 submitted entries have no eligibility decision yet" in html
+    assert "/organiser/c/csea-test/entries" in html and "/phase" not in html
+    for entry in db.session.scalars(select(Entry)):
+        entry.eligibility = "eligible"
+    db.session.commit()
+    assert next_step(campaign).action == "phase"

@@ -42,11 +42,12 @@ from awards.audit import verify as verify_module
 from awards.audit.log import log_page
 from awards.exceptions import AwardsError
 from awards.extensions import db
-from awards.labels import action_label
+from awards.labels import action_label, label
 from awards.models.audit import SYSTEM_CHAIN
 from awards.jobs import latest_job, waiting_long
 from awards.publication.bundle import cached_bundle, record_export
 from awards.publication.disclosure import withheld_seqs
+from awards.judging.rounds import round_close_refusal, round_row_state
 from awards.publication.publish import publish, publishable_version, republish
 from awards.results.versions import latest_result, published_versions
 from awards.tasks import start_audit_bundle
@@ -212,14 +213,22 @@ def _confirm_publication(campaign, reason: str):
         refusals = []
     except AwardsError as exc:
         version, refusals = None, [describe(exc)]
+    unfinished = round_close_refusal(campaign, "final")
+    if unfinished is not None:
+        refusals.append(describe(unfinished))
+    happens = [_("Results version %(v)s becomes the published result, signed with the "
+                 "campaign's key, and the campaign moves to “Published”.",
+                 v=version.version if version else "—"),
+               _("The public results page, the verification page and the audit bundle "
+                 "become available to everyone.")]
+    if round_row_state(campaign, "final") != "closed":
+        happens.insert(0, _("%(round)s closes: judges can no longer change its scorecards; "
+                            "only a reopen with a reason allows a change.",
+                            round=label("final")))
     return confirmation_page(
         campaign, title=_("Publish the results"), action=action, back=back,
         button=_("Publish and sign now"),
-        happens=[_("Results version %(v)s becomes the published result, signed with the "
-                   "campaign's key, and the campaign moves to “Published”.",
-                   v=version.version if version else "—"),
-                 _("The public results page, the verification page and the audit bundle "
-                   "become available to everyone.")],
+        happens=happens,
         freezes=[_("ballots"), _("scores"), _("results: a later correction is a new "
                                               "numbered version with a reason")],
         refusals=refusals)

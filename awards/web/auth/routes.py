@@ -7,6 +7,7 @@ from awards.accounts.services import (
     SignInThrottled,
     accept_invitation,
     open_invitation,
+    reset_password,
     sign_in,
     sign_out,
     staff_signin_events,
@@ -22,9 +23,10 @@ from awards.extensions import client_address, limiter, login
 from awards.models import User
 from awards.web.access import public, roles
 from awards.web.auth import bp
-from awards.web.auth.forms import AcceptInvitationForm, SignInForm
+from awards.web.auth.forms import AcceptInvitationForm, ResetPasswordForm, SignInForm
 from awards.web.forms import EmptyForm
 from awards.web.fragments import wants_fragment
+from awards.web.messages import describe
 from awards.web.safe_urls import same_site_path
 
 HOME_BY_ROLE = {
@@ -123,7 +125,7 @@ def accept(token: str):
         try:
             user = accept_invitation(token, form.username.data, form.password.data)
         except InvalidInput as exc:
-            form.username.errors.append(str(exc))
+            form.username.errors.append(describe(exc))
         else:
             start_session(user)
             flash(_("Welcome. Your account is ready."), "success")
@@ -131,3 +133,24 @@ def accept(token: str):
     return render_template("auth/accept.html", form=form, invitation=invitation,
                            target=invitation_target(invitation.department_code,
                                                     invitation.username))
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_signin_limit, methods=["POST"])
+def reset(token: str):
+    """A password reset link issued from the people page: set a new password once."""
+    invitation = open_invitation(token, purpose="reset")
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = reset_password(token, form.password.data)
+        except InvalidInput as exc:
+            form.password.errors.append(describe(exc))
+        else:
+            logout_user()
+            start_session(user)
+            flash(_("Your new password is set. You are signed in."), "success")
+            return redirect(staff_home(), code=303)
+    status = 422 if form.errors else 200
+    return render_template("auth/reset.html", form=form, invitation=invitation), status

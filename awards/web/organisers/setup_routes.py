@@ -110,7 +110,7 @@ def _posted(kinds: list[tuple[str, str]]) -> dict:
 
 
 def _problems(exc: AwardsError) -> list[str]:
-    return exc.problems if isinstance(exc, ConfigLoadError) else []
+    return [describe(p) for p in exc.details] if isinstance(exc, ConfigLoadError) else []
 
 
 def _context(campaign, **extra) -> dict:

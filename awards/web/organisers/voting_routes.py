@@ -79,7 +79,7 @@ def frame_upload(slug: str):
     try:
         digest = import_frame(campaign, form.frame.data.stream)
     except InvalidInput as exc:
-        return _households_page(campaign, 422, errors=exc.errors or [(0, str(exc))],
+        return _households_page(campaign, 422, errors=exc.errors or [(0, describe(exc))],
                                 frame_form=form)
     except AwardsError as exc:
         flash(describe(exc), "error")
@@ -224,7 +224,7 @@ def paper_upload(slug: str):
             summary = import_paper_ballots(campaign, form.returns.data.stream,
                                            dry_run=form.dry_run.data)
         except InvalidInput as exc:
-            errors, status = exc.errors or [(0, str(exc))], 422
+            errors, status = exc.errors or [(0, describe(exc))], 422
         except AwardsError as exc:
             errors, status = [(0, describe(exc))], 422
     else:
