@@ -15,7 +15,7 @@ from awards.extensions import db
 from awards.judging.rounds import assigned_pairs, round_row_state
 from awards.models import Ballot, Campaign, Entry, Judge, Scorecard, VotingCode
 from awards.phases import phase_move_refusals
-from awards.results.versions import check_results_current, latest_result, publishable_version
+from awards.results.versions import latest_result, publishable_version
 from awards.voting.ballots import band
 from awards.voting.mixer import mix_before_count
 
@@ -171,20 +171,6 @@ def _judging_step(rounds: dict[str, RoundProgress], round_name: str,
     return None
 
 
-def _results_blockers(campaign: Campaign) -> list[AwardsError]:
-    """Why the latest results cannot be used now (none computed, or computed from other
-    data than the campaign holds)."""
-    latest = latest_result(campaign)
-    if latest is None:
-        return [LifecycleError("compute the results (flask awards results) before announcing "
-                               "the finalists", code="lifecycle.no_results")]
-    try:
-        check_results_current(campaign, latest)
-    except AwardsError as exc:
-        return [exc]
-    return []
-
-
 def _checklist(campaign: Campaign) -> list[Check]:
     competing, needed = competitors(campaign)
     rounds = {c.round for c in campaign.criteria}
@@ -253,9 +239,11 @@ def next_step(campaign: Campaign) -> NextStep:
         if not rounds["preliminary"].closed:
             return NextStep("round_close", round="preliminary", checklist=checks,
                             judging=judging)
-        blockers = _results_blockers(campaign)
-        if blockers:
-            return NextStep("results", blockers=blockers, checklist=checks, judging=judging)
+        # Announcing the finalists needs current results: the move's own refusals say so
+        # (read once: each check reads every ballot).
+        blockers = phase_move_refusals(campaign, "finalists_announced")
+        return NextStep("results" if blockers else "phase", target="finalists_announced",
+                        blockers=blockers, checklist=checks, judging=judging)
     if state == "final_judging":
         if rounds["final"].assigned == 0:
             return NextStep("assignment", round="final", checklist=checks, judging=judging)

@@ -2,11 +2,13 @@
 ``flask awards users password`` does): a one-time link, the old password void at once,
 every session ended, audited; organisers only, never their own account."""
 
+import json
 import re
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from awards.accounts.services import create_invitation, staff_signin_events
 from awards.audit.service import chain_events
 from awards.extensions import db
 from awards.models import Invitation
@@ -58,7 +60,7 @@ def test_a_reset_link_sets_a_new_password_once_and_voids_the_old_one(client, org
     assert ("password_reset", "jude", "jude") in actions
 
 
-def test_setting_the_new_password_ends_sessions_opened_meanwhile(client, organiser, make_user):
+def test_a_link_opened_in_two_browsers_sets_the_password_once(client, organiser, make_user):
     make_user("auditor", "audrey")
     client.signin("olivia", PASSWORD)
     path = reset_link(client, "audrey")
@@ -163,3 +165,33 @@ def test_reset_pages_in_chinese(client, organiser, make_user):
     assert "設定新密碼" in html and "Set a new password" not in html
     short = visitor.post(path, {"password": "short", "confirm": "short"}).get_data(as_text=True)
     assert "12" in short and "Use at least" not in short
+
+
+def test_the_reset_names_who_issued_the_link_and_signs_in_on_the_sign_ins_page(
+        client, organiser, make_user):
+    """An organiser who opened the link themselves would show: the reset names the issuer
+    and the address it was used from, and the sign-in it ends with is listed like any."""
+    make_user("judge", "jude")
+    client.signin("olivia", PASSWORD)
+    path = reset_link(client, "jude")
+    visitor = fresh(client)
+    visitor.get(path)
+    assert visitor.post(path, {"password": NEW, "confirm": NEW}).status_code == 303
+    [reset] = [e for e in chain_events(SYSTEM_CHAIN) if e.action == "password_reset"]
+    data = json.loads(reset.data)
+    assert data["issued_by"] == "olivia" and data["address"]
+    [latest] = staff_signin_events(page=1).events[:1]
+    assert (latest["action"], latest["subject"]) == ("staff_signed_in", "jude")
+    assert latest["data"]["via"] == "reset link"
+    page = client.get("/organiser/sign-ins").get_data(as_text=True)
+    assert "jude" in page
+
+
+def test_an_invitation_link_is_not_a_reset_link(client, organiser, make_user):
+    token = create_invitation("auditor", name="Audrey Ng", actor="olivia")
+    visitor = fresh(client)
+    assert visitor.get(f"/reset/{token}").status_code == 404
+    visitor.get("/signin")
+    assert visitor.post(f"/reset/{token}", {"password": NEW, "confirm": NEW}
+                        ).status_code == 404
+    assert visitor.get(f"/invite/{token}").status_code == 200

@@ -330,9 +330,11 @@ def create_password_reset(username: str, *, actor: str, days: int = RESET_DAYS) 
     user.set_password(secrets.token_urlsafe(32))  # nobody knows it: the old one is void
     ended = revoke_user_sessions(user.id)
     token = secrets.token_urlsafe(24)
+    issuer = db.session.scalar(select(User.id).where(User.username == actor))
     invitation = Invitation(token_hash=_token_hash(token), role=user.role, name=user.name,
                             department_code=user.department_code, username=user.username,
-                            purpose="reset", expires_at=now + timedelta(days=days))
+                            purpose="reset", expires_at=now + timedelta(days=days),
+                            created_by_id=issuer)
     db.session.add(invitation)
     db.session.flush()
     record("password_reset_issued", user.username,
@@ -342,9 +344,11 @@ def create_password_reset(username: str, *, actor: str, days: int = RESET_DAYS) 
     return token
 
 
-def reset_password(token: str, password: str) -> User:
-    """Use a reset link once: set the account's new password and end its sessions
-    (commits; audited as ``password_reset``).
+def reset_password(token: str, password: str, *, address: str) -> User:
+    """Use a reset link once: set the account's new password, end its sessions and sign
+    the person in (commits). Audited as ``password_reset`` with who issued the link and
+    the client address (an organiser who opened the link themselves shows there), then as
+    ``staff_signed_in`` like any sign-in.
 
     Raises
     ------
@@ -364,7 +368,14 @@ def reset_password(token: str, password: str) -> User:
         raise _link_gone("reset")
     user.set_password(password)
     revoke_user_sessions(user.id)
-    record("password_reset", user.username, {"link": f"invitation/{invitation.id}"},
+    issuer = (db.session.scalar(select(User.username).where(
+        User.id == invitation.created_by_id)) if invitation.created_by_id else None)
+    record("password_reset", user.username,
+           {"link": f"invitation/{invitation.id}", "issued_by": issuer, "address": address},
+           actor=user.username)
+    user.last_signed_in_at = utcnow()
+    record("staff_signed_in", user.username,
+           {"role": user.role, "address": address, "via": "reset link"},
            actor=user.username)
     db.session.commit()
     return user

@@ -63,17 +63,15 @@ def test_in_chinese_the_judging_step_is_translated(app, judging, organiser):
     assert "scorecards outstanding" not in html and "初選" in html
 
 
-def test_a_phase_move_that_would_be_refused_shows_why_and_offers_no_button(
-        app, judging, organiser, monkeypatch):
+def test_without_current_results_the_move_is_refused_with_why_and_offers_no_button(
+        app, judging, organiser):
     campaign = vote_over(judging)
     submit_all(app)
     campaign = db.session.get(Campaign, judging.id)
     close_round(campaign, "preliminary", actor="olivia")
-    # The results step is passed over (as if results were current); the move itself still
-    # checks them, and its refusal is the step's blocker.
-    monkeypatch.setattr("awards.overview._results_blockers", lambda campaign: [])
+    # The move's own refusal is the step's blocker: the results come first.
     step = next_step(campaign)
-    assert (step.action, step.target) == ("phase", "finalists_announced")
+    assert (step.action, step.target) == ("results", "finalists_announced")
     assert [b.code for b in step.blockers] == ["lifecycle.no_results"]
     html = signed_in(app, "olivia").get(PAGE).get_data(as_text=True)
     assert "Not possible yet" in html and f"{PAGE}/phase" not in html

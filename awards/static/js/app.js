@@ -121,16 +121,17 @@
   });
 
   // A deadline's time left (<time data-seconds-left>): the server's text is right when the
-  // page is sent; from then on it counts down by the time the page has been open, so a
-  // device whose clock is wrong still shows the server's count.
+  // page is sent; from then on it counts down by the time the page has been open (a
+  // difference of two readings of the device's clock: a clock set wrong still shows the
+  // server's count, and unlike performance.now() it keeps running while a tablet sleeps).
   function tickCountdowns() {
     document.querySelectorAll("time[data-seconds-left]:not([data-ticking])").forEach(function (el) {
       var left = parseInt(el.getAttribute("data-seconds-left"), 10);
       if (isNaN(left)) return;
-      var started = window.performance.now();
+      var started = Date.now();
       el.setAttribute("data-ticking", "true");
       function show() {
-        var seconds = Math.max(0, left - Math.floor((window.performance.now() - started) / 1000));
+        var seconds = Math.max(0, left - Math.floor((Date.now() - started) / 1000));
         var minutes = Math.floor(seconds / 60);
         var days = Math.floor(minutes / 1440), hours = Math.floor(minutes % 1440 / 60);
         var text = days

@@ -95,11 +95,14 @@
         return el.textContent.trim();
       }).filter(Boolean).slice(0, 2).join(" ");
     } catch (e) { /* an unreadable answer: the status code says enough */ }
+    var prefix = form.getAttribute("data-problem-text") || "";
+    // The entry's own refusals (_entry_saved.html) already start with it: say it once.
+    if (prefix && text.indexOf(prefix) === 0) text = text.slice(prefix.length).trim();
     var p = document.createElement("p");
     p.setAttribute("role", "alert");
     var strong = document.createElement("strong");
     strong.className = "not-saved";
-    strong.textContent = form.getAttribute("data-problem-text") + " ";
+    strong.textContent = prefix + " ";
     p.appendChild(strong);
     p.appendChild(document.createTextNode(text || ("HTTP " + xhr.status)));
     box.textContent = "";

@@ -144,10 +144,12 @@ def reset(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = reset_password(token, form.password.data)
+            user = reset_password(token, form.password.data, address=client_address())
         except InvalidInput as exc:
             form.password.errors.append(describe(exc))
         else:
+            if current_user.is_authenticated:  # whoever was signed in on this browser
+                sign_out(session.get(SESSION_KEY), current_user.username)
             logout_user()
             start_session(user)
             flash(_("Your new password is set. You are signed in."), "success")
