@@ -14,7 +14,7 @@ from flask_login import current_user
 from awards.campaigns.visibility import published_campaign, visible_campaign
 from awards.extensions import login
 from awards.models import Campaign
-from awards.web.fragments import wants_fragment
+from awards.web.fragments import wants_fragment, wants_json
 
 ACCESS_ATTR = "_access_rule"
 # Endpoints provided by Flask itself.
@@ -55,8 +55,6 @@ def sign_in_needed():
     elsewhere, or the session expired): a redirect to the sign-in page for a page, but 401
     for a script's request (htmx or JSON: an autosave, a scorecard save), which would
     otherwise follow the redirect and take the sign-in page's 200 for a successful save."""
-    from awards.web.errors import wants_json
-
     if wants_fragment() or wants_json():
         abort(401)
     return login.unauthorized()

@@ -17,7 +17,8 @@ from werkzeug.exceptions import HTTPException
 from awards.campaigns.services import has_pending_refusals, rollback_use_case
 from awards.exceptions import AwardsError
 from awards.extensions import db
-from awards.web.fragments import wants_fragment
+from awards.web.access import is_staff_route
+from awards.web.fragments import wants_fragment, wants_json
 from awards.web.messages import describe
 
 TITLES = {
@@ -46,19 +47,10 @@ DETAILS = {
 }
 
 
-def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
-
-
 def signed_out_script_request() -> bool:
     """An htmx or JSON request to a staff route from a browser that is no longer signed in.
     Its CSRF token fails when the session cookie is gone, before the route's own sign-in
     check runs; it answers 401 like that check (:func:`awards.web.access.sign_in_needed`)."""
-    from awards.web.access import is_staff_route
-
     if not (wants_fragment() or wants_json()) or current_user.is_authenticated:
         return False
     return is_staff_route(current_app.view_functions.get(request.endpoint or ""))

@@ -32,8 +32,8 @@ from awards.judging.scorecards import (
 )
 from awards.models.judging import CONFLICT_TYPES
 from awards.web.access import campaign_or_404, roles
-from awards.web.errors import wants_json
 from awards.web.forms import EmptyForm
+from awards.web.fragments import wants_json
 from awards.web.judges import bp
 from awards.web.messages import describe
 
