@@ -137,6 +137,20 @@ def sign_in(page: Page, username: str) -> None:
     expect(page).not_to_have_url(re.compile(r"/signin"))
 
 
+def staff_page_problems(page: Page, label: str) -> list[str]:
+    """Save the page as ``label`` and say what is wrong with it: axe-core's violations of
+    any impact, and a page that scrolls sideways."""
+    shot(page, label)
+    problems = []
+    violations = run_axe(page)
+    if violations:
+        problems.append(describe(label, violations))
+    width = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+    if width > 0:
+        problems.append(f"{label}: the page scrolls sideways by {width}px")
+    return problems
+
+
 def organiser_pages(page: Page, published_slug: str, config: bytes):
     """Each organiser page in turn (a generator: the caller checks each as it comes)."""
     for name, url in [("campaigns", "/organiser/"), ("overview", CONSOLE),
@@ -202,13 +216,7 @@ def test_staff_pages_have_no_accessibility_violations(app, make_user, published,
                 "lang", "zh-Hant-HK" if lang == "zh" else "en")
             number = sum(1 for c in checked if c.startswith(f"{lang}-{device}-")) + 1
             label = f"{lang}-{device}-{number:02d}-{name}"
-            shot(page, label)
-            violations = run_axe(page)
-            if violations:
-                found.append(describe(label, violations))
-            width = page.evaluate("document.documentElement.scrollWidth - innerWidth")
-            if width > 0:
-                found.append(f"{label}: the page scrolls sideways by {width}px")
+            found.extend(staff_page_problems(page, label))
             checked.append(label)
 
         for name in organiser_pages(pages["olivia"], published_slug, config):
@@ -251,14 +259,7 @@ def test_confirmation_pages_have_no_accessibility_violations(app, make_user, new
             page.locator(f"form[action$='{action}'] [type=submit]").first.click()
             expect(page.locator("section.confirm input[name=confirm]")).to_have_count(1)
             settled(page)
-            label = f"{lang}-{device}-confirm-{step}"
-            shot(page, label)
-            violations = run_axe(page)
-            if violations:
-                found.append(describe(label, violations))
-            width = page.evaluate("document.documentElement.scrollWidth - innerWidth")
-            if width > 0:
-                found.append(f"{label}: the page scrolls sideways by {width}px")
+            found.extend(staff_page_problems(page, f"{lang}-{device}-confirm-{step}"))
 
     ask("sample", f"{STEPS}/households", "/households/sample", {"size": "90", "seed": SEED})
     draw_campaign_sample(campaign, 90, SEED)
