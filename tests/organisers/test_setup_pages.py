@@ -117,6 +117,17 @@ def test_criteria_keep_their_weights_rule(client, organiser, campaign):
     assert db.session.scalar(select(Criterion.weight).where(Criterion.code == "pledges")) == 0.4
 
 
+def test_the_weights_form_names_each_criterion_in_the_readers_language(client, organiser,
+                                                                       campaign):
+    signed_in(client)
+    english = client.get(BASE).get_data(as_text=True)
+    assert "pledges — Performance pledges met</label>" in english
+    client.post("/language", {"lang": "zh_Hant_HK", "next": "/"})
+    chinese = client.get(BASE).get_data(as_text=True)
+    assert "pledges — 服務承諾達標</label>" in chinese
+    assert "courtesy — 禮貌</label>" in chinese
+
+
 HAND_WRITTEN = """
 [campaign]
 slug = "csea-2027"

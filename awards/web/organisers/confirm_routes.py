@@ -18,6 +18,7 @@ from awards.campaigns.services import voting_window_is_open
 from awards.exceptions import AwardsError
 from awards.extensions import db
 from awards.phases import close_voting, open_voting
+from awards.results.view import METHOD_NAMES
 from awards.voting.households import codes_issue_refusal
 from awards.web.access import campaign_or_404, roles
 from awards.web.confirmation import confirmation_page, confirmed
@@ -35,7 +36,8 @@ def frozen_when_voting_opens(campaign) -> list[str]:
         _("the districts (%(n)s) and their household totals", n=len(campaign.districts)),
         _("the criteria weights and scales"),
         _("the judge method (%(method)s), public weight %(weight)s",
-          method=campaign.judge_method, weight=campaign.public_weight),
+          method=METHOD_NAMES.get(campaign.judge_method, campaign.judge_method),
+          weight=campaign.public_weight),
         _("choices per household (%(n)s) and finalists (%(f)s)", n=campaign.max_choices,
           f=campaign.finalists),
         _("the code set and the seed"),
