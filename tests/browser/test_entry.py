@@ -44,6 +44,22 @@ def no_violations(page, name: str) -> None:
     assert not violations, describe(name, violations)
 
 
+ENTRY = "/department/c/csea-test/entry"
+
+
+def coordinator_on_the_entry_page(new_page, make_user):
+    """Department A's coordinator, signed in on an English tablet, on the entry page."""
+    make_user("coordinator", "coord-a", "A")
+    page = new_page("en", device=TABLET)
+    page.goto("/signin")
+    page.fill("#username", "coord-a")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/department/"))
+    page.goto(ENTRY)
+    return page
+
+
 def test_coordinator_writes_and_submits_on_a_tablet_in_chinese(new_page, make_user,
                                                                entries_open):
     make_user("coordinator", "coord-a", "A")
@@ -93,15 +109,8 @@ def test_text_typed_offline_is_kept_on_the_device_and_saved_once_when_back(
 
     from awards.models import Entry
 
-    make_user("coordinator", "coord-a", "A")
-    page = new_page("en", device=TABLET)
-    page.goto("/signin")
-    page.fill("#username", "coord-a")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/department/"))
-    url = "/department/c/csea-test/entry"
-    page.goto(url)
+    page = coordinator_on_the_entry_page(new_page, make_user)
+    url = ENTRY
     page.fill("#title", "Saved while online")
     expect(page.locator("#save-status")).to_contain_text("coord-a")
     expect(page.locator("#version")).to_have_value("1")
@@ -158,15 +167,8 @@ def test_kept_text_that_someone_else_overtook_shows_both_texts(new_page, make_us
     from awards.entries.drafts import EntryTexts
     from awards.entries.services import save_draft
 
-    make_user("coordinator", "coord-a", "A")
-    page = new_page("en", device=TABLET)
-    page.goto("/signin")
-    page.fill("#username", "coord-a")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/department/"))
-    url = "/department/c/csea-test/entry"
-    page.goto(url)
+    page = coordinator_on_the_entry_page(new_page, make_user)
+    url = ENTRY
     page.fill("#title", "First title")
     expect(page.locator("#version")).to_have_value("1")
     page.context.set_offline(True)
@@ -194,15 +196,8 @@ def test_text_typed_after_the_sign_in_ended_is_kept_and_saved_once_after_signing
     from awards.models import Entry
     from awards.models.users import StaffSession
 
-    make_user("coordinator", "coord-a", "A")
-    page = new_page("en", device=TABLET)
-    page.goto("/signin")
-    page.fill("#username", "coord-a")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/department/"))
-    url = "/department/c/csea-test/entry"
-    page.goto(url)
+    page = coordinator_on_the_entry_page(new_page, make_user)
+    url = ENTRY
     page.fill("#title", "Saved while signed in")
     expect(page.locator("#version")).to_have_value("1")
     if how == "session row":  # signed out elsewhere, or idle too long
@@ -248,15 +243,8 @@ def test_text_typed_after_the_sign_in_ended_is_kept_and_saved_once_after_signing
 
 def test_an_error_answer_to_an_autosave_leaves_the_fields_and_keeps_the_text(
         new_page, make_user, entries_open):
-    make_user("coordinator", "coord-a", "A")
-    page = new_page("en", device=TABLET)
-    page.goto("/signin")
-    page.fill("#username", "coord-a")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/department/"))
-    url = "/department/c/csea-test/entry"
-    page.goto(url)
+    page = coordinator_on_the_entry_page(new_page, make_user)
+    url = ENTRY
     answers = {"status": 500}
 
     def fail_saves(route):
@@ -353,14 +341,7 @@ def test_the_time_left_counts_down_on_the_page(new_page, make_user, campaign):
     campaign.grace_minutes = 15
     db.session.commit()
     move_phase(campaign, "entries_open")
-    make_user("coordinator", "coord-a", "A")
-    page = new_page("en", device=TABLET)
-    page.goto("/signin")
-    page.fill("#username", "coord-a")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/department/"))
-    page.goto("/department/c/csea-test/entry")
+    page = coordinator_on_the_entry_page(new_page, make_user)
     countdown = page.locator("time.countdown")
     served = int(countdown.get_attribute("data-seconds-left"))
     assert 61 <= served <= 72
