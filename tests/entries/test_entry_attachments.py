@@ -127,14 +127,10 @@ def test_a_first_upload_before_any_save_starts_the_entry(coord, open_campaign):
     assert coord.post(URL, full_form(0)).status_code == 303  # the page's version 0 still saves
 
 
-@pytest.mark.parametrize("data,name,status,english,chinese", [
-    (b"<html><script>alert(1)</script></html>", "report.pdf", 415,
-     "only PDF, PNG and JPEG files are accepted", "只接受 PDF、PNG 及 JPEG 檔案"),
-    (b"", "empty.pdf", 400, "the file is empty", "檔案是空的"),
-    (b"%PDF-1.7\nnot really", "broken.pdf", 400, "could not be read as PDF", "無法以 PDF 格式讀取"),
-])
-def test_refusals_answer_4xx_with_the_reason_and_store_nothing(
-        app, coord, open_campaign, data, name, status, english, chinese):
+def assert_refused_storing_nothing(app, coord, data: bytes, name: str, status: int,
+                                   english: str, chinese: str) -> None:
+    """The upload is refused as a page (with the reason, in English) and as an htmx
+    fragment (in Chinese), and nothing is stored either time."""
     response = upload(coord, data, name)
     assert response.status_code == status
     page = response.get_data(as_text=True)
@@ -144,6 +140,17 @@ def test_refusals_answer_4xx_with_the_reason_and_store_nothing(
     html = fragment.get_data(as_text=True)
     assert chinese in html and 'id="attachment-message"' in html and "<html" not in html
     assert stored(app) == [] and rows() == []
+
+
+@pytest.mark.parametrize("data,name,status,english,chinese", [
+    (b"<html><script>alert(1)</script></html>", "report.pdf", 415,
+     "only PDF, PNG and JPEG files are accepted", "只接受 PDF、PNG 及 JPEG 檔案"),
+    (b"", "empty.pdf", 400, "the file is empty", "檔案是空的"),
+    (b"%PDF-1.7\nnot really", "broken.pdf", 400, "could not be read as PDF", "無法以 PDF 格式讀取"),
+])
+def test_refusals_answer_4xx_with_the_reason_and_store_nothing(
+        app, coord, open_campaign, data, name, status, english, chinese):
+    assert_refused_storing_nothing(app, coord, data, name, status, english, chinese)
 
 
 def encrypted_pdf() -> bytes:
@@ -182,15 +189,7 @@ def test_dangerous_files_are_refused_through_the_upload_route_and_store_nothing(
         app, coord, open_campaign, make, name, status, english, chinese):
     data = make()
     assert coord.post(URL, full_form(0)).status_code == 303  # a draft with its text
-    response = upload(coord, data, name)
-    assert response.status_code == status
-    page = response.get_data(as_text=True)
-    assert english in page and 'id="entry-form"' in page  # the entry page, with the reason
-    fragment = upload(coord, data, name, headers={**HTMX, **ZH})
-    assert fragment.status_code == status
-    html = fragment.get_data(as_text=True)
-    assert chinese in html and 'id="attachment-message"' in html and "<html" not in html
-    assert stored(app) == [] and rows() == []
+    assert_refused_storing_nothing(app, coord, data, name, status, english, chinese)
     entry = db.session.scalar(select(Entry))
     assert entry.version == 1 and entry.title == "Faster licence renewals"  # text untouched
 
