@@ -245,6 +245,9 @@ class ChunkCounter:
         self.plan = plan
         self.segmented = rows == 1 and plan.width > SEGMENT_VALUES
         self.counts = np.zeros(plan.width, dtype=np.intp)
+        # The cumulative sum goes to a second row: NumPy holds the interpreter lock through
+        # an in-place cumsum (its input and output overlap), and releases it otherwise.
+        self.running = np.empty(plan.width, dtype=np.intp)
         # Buffers reused from chunk to chunk: large temporaries would be fresh pages each time.
         self.upto = np.empty((rows, plan.patterns), dtype=np.intp)
         exact = np.result_type(np.float32, *plan.incidence)
@@ -266,13 +269,13 @@ class ChunkCounter:
     def count_block(self, stream: np.random.PCG64, upto: np.ndarray) -> None:
         """Draw ``len(upto)`` replicates, one at a time, and write each one's picks up to
         each pattern's last position into its row of ``upto``."""
-        row = self.counts
+        row, running = self.counts, self.running
         for replicate in upto:
             picked = self.positions(stream.random_raw(self.plan.width))
             row.fill(0)
             np.add.at(row, picked, 1)
-            row.cumsum(out=row)
-            row.take(self.plan.pattern_last, out=replicate, mode="clip")
+            np.cumsum(row, out=running)
+            running.take(self.plan.pattern_last, out=replicate, mode="clip")
 
     def count_segments(self, stream: np.random.PCG64, upto: np.ndarray) -> None:
         """Draw one replicate district by district, in segments, and write its picks up to
@@ -284,8 +287,8 @@ class ChunkCounter:
             r_h = np.uint64(size)
             for length in segments(size, SEGMENT_VALUES):
                 np.add.at(ballots, pick_in_place(stream.random_raw(length), r_h), 1)
-        row.cumsum(out=row)
-        row.take(self.plan.pattern_last, out=upto, mode="clip")
+        np.cumsum(row, out=self.running)
+        self.running.take(self.plan.pattern_last, out=upto, mode="clip")
 
     def pattern_counts(self, stream: np.random.PCG64, replicates: int) -> np.ndarray:
         """Times each pattern was picked in each of the next ``replicates`` replicates.
