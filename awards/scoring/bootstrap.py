@@ -60,6 +60,7 @@ NARROW_CHUNK_VALUES = 1 << 22
 PRODUCT_LIMIT = 1 << 18
 SEGMENT_VALUES = 1 << 16        # a wide replicate is drawn in segments of at most this many values
 EXACT_FLOAT32 = 1 << 24         # whole numbers below this are exact in float32
+COUNT32_LIMIT = 1 << 31         # replicates narrower than this count their picks in int32
 RANK_LOW_PERCENT = 2.5
 RANK_HIGH_PERCENT = 97.5
 _HIGH = np.uint64(32)
@@ -230,8 +231,15 @@ class ChunkCounter:
     ballot to its pattern: ``np.add.at`` adds a replicate's picks into ``counts`` (one
     entry per position, allocated once), a cumulative sum gives the picks up to each
     position, and the differences of those sums at the patterns' last positions are the
-    pattern counts (a pattern is a block of consecutive positions). ``np.add.at`` into a zeroed row was measured faster than ``np.bincount``,
-    which scans its input for the largest value and allocates a new array each time.
+    pattern counts (a pattern is a block of consecutive positions). ``np.add.at`` into a
+    zeroed row was measured faster than ``np.bincount``, which scans its input for the
+    largest value and allocates a new array each time.
+
+    Counts and their sums are ``int32`` whenever ``R < 2^31`` (they never exceed ``R``):
+    half the memory to sweep, and a replicate's rows fit better in a core's cache when two
+    threads draw at once. The cumulative sum is written into the replicate's spent stream
+    values rather than in place: NumPy holds the interpreter lock through an in-place
+    ``cumsum`` (input and output overlap) and releases it otherwise.
 
     The replicates of a chunk are drawn one at a time, so that a replicate's values, the
     per-column ``r_h`` and district starts, and its counts stay in the processor's cache
@@ -244,9 +252,12 @@ class ChunkCounter:
     def __init__(self, plan: DrawPlan, rows: int) -> None:
         self.plan = plan
         self.segmented = rows == 1 and plan.width > SEGMENT_VALUES
-        self.counts = np.zeros(plan.width, dtype=np.intp)
+        self.count_type = np.int32 if plan.width < COUNT32_LIMIT else np.intp
+        self.one = self.count_type(1)
+        self.counts = np.zeros(plan.width, dtype=self.count_type)
         # Buffers reused from chunk to chunk: large temporaries would be fresh pages each time.
-        self.upto = np.empty((rows, plan.patterns), dtype=np.intp)
+        self.running = np.empty(plan.width if self.segmented else 0, dtype=self.count_type)
+        self.upto = np.empty((rows, plan.patterns), dtype=self.count_type)
         exact = np.result_type(np.float32, *plan.incidence)
         self.picked = np.empty((rows, plan.patterns), dtype=exact)
 
@@ -266,13 +277,13 @@ class ChunkCounter:
     def count_block(self, stream: np.random.PCG64, upto: np.ndarray) -> None:
         """Draw ``len(upto)`` replicates, one at a time, and write each one's picks up to
         each pattern's last position into its row of ``upto``."""
-        row = self.counts
+        row, width = self.counts, self.plan.width
         for replicate in upto:
-            picked = self.positions(stream.random_raw(self.plan.width))
+            values = stream.random_raw(width)
             row.fill(0)
-            np.add.at(row, picked, 1)
-            row.cumsum(out=row)
-            row.take(self.plan.pattern_last, out=replicate, mode="clip")
+            np.add.at(row, self.positions(values), self.one)
+            running = np.cumsum(row, out=values.view(self.count_type)[:width])
+            running.take(self.plan.pattern_last, out=replicate, mode="clip")
 
     def count_segments(self, stream: np.random.PCG64, upto: np.ndarray) -> None:
         """Draw one replicate district by district, in segments, and write its picks up to
@@ -283,9 +294,9 @@ class ChunkCounter:
             ballots = row[start:start + size]
             r_h = np.uint64(size)
             for length in segments(size, SEGMENT_VALUES):
-                np.add.at(ballots, pick_in_place(stream.random_raw(length), r_h), 1)
-        row.cumsum(out=row)
-        row.take(self.plan.pattern_last, out=upto, mode="clip")
+                np.add.at(ballots, pick_in_place(stream.random_raw(length), r_h), self.one)
+        np.cumsum(row, out=self.running)
+        self.running.take(self.plan.pattern_last, out=upto, mode="clip")
 
     def pattern_counts(self, stream: np.random.PCG64, replicates: int) -> np.ndarray:
         """Times each pattern was picked in each of the next ``replicates`` replicates.
