@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -94,6 +94,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login.login_message = None
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     htmx.init_app(app)
     limiter.init_app(app)
 
@@ -105,6 +106,38 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     check_access_rules(app)
     return app
+
+
+def current_translations():
+    """The catalogue of the current locale, as ``flask_babel.get_translations`` gives it,
+    looked up once per locale in each request.
+
+    A page calls ``_()`` dozens of times, and Flask-Babel's lookup (context, domain, locale,
+    catalogue cache) cost a third of rendering the household code page, the page every
+    guess of a flood is answered with. The catalogue is kept beside Flask-Babel's own
+    per-context state, for the locale object it was looked up for: ``force_locale`` and
+    ``refresh`` put another locale object there, so the next call looks up again.
+    """
+    state = g.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None)
+    if locale is None:
+        return get_translations()
+    held = getattr(state, "awards_translations", None)
+    if held is None or held[0] is not locale:
+        held = state.awards_translations = (locale, get_translations())
+    return held[1]
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates translate through :func:`current_translations` (the same catalogues and
+    formatting as Flask-Babel's own callables, which this replaces)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: current_translations().ugettext(s),
+        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: current_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+    )
 
 
 def normalise_database_url(url: str) -> str:
