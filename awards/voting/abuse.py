@@ -17,7 +17,10 @@ queues real voters behind a shared row. Past the threshold each such campaign ge
 alarm once: one conditional ``UPDATE … WHERE guess_alarm_at IS NULL`` and one audit event.
 
 Counters live in Flask-Limiter's storage: memory by default, Redis when ``REDIS_URL`` is
-set, so several app processes share them.
+set, so several app processes share them. On Redis each question is one round trip (a
+script: "how long must this client wait?", then, after a failed code, "count it for the
+client, its network and every open campaign"); a failed guess costs capacity that real
+voters need, and five round trips cost as much as the database lookup.
 """
 
 from __future__ import annotations
@@ -25,13 +28,17 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from flask import current_app, g, has_request_context
+from flask import current_app, has_app_context
 from limits import parse_many
-from sqlalchemy import select, update
+from limits.storage import RedisStorage
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from awards.audit.service import record
-from awards.campaigns.services import voting_is_open
+from awards.campaigns.services import as_utc, voting_window_is_open
 from awards.extensions import client_address, db, limiter
 from awards.models import Campaign
 from awards.models.base import utcnow
@@ -43,6 +50,45 @@ NETWORK_LIMITS = "50 per 10 seconds"
 ALARM_THRESHOLD = 500
 # Guess counters outlive any voting window; they are keyed by the window's opening time.
 COUNTER_SECONDS = 180 * 24 * 3600
+REDIS_PREFIX = "awards:"
+
+# KEYS: one list of failure times per limit, newest first. ARGV: now, then each list's
+# limit and window (seconds). Returns the seconds until the client may try again (0 now):
+# when a list holds `limit` failures inside the window, until the oldest of them leaves it.
+_WAIT_SCRIPT = """
+local now = tonumber(ARGV[1])
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local limit, window = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  local entry = redis.call('lindex', key, limit - 1)
+  if entry then
+    local left = tonumber(entry) + window - now
+    if left > wait then wait = left end
+  end
+end
+return tostring(wait)
+"""
+
+# KEYS: the failure lists, then the campaigns' guess counters. ARGV: now, the number of
+# lists, each list's limit and window, then the counters' lifetime. Records the failure in
+# every list (trimmed to its limit), adds one to every counter; returns the counters.
+_FAIL_SCRIPT = """
+local now, lists = ARGV[1], tonumber(ARGV[2])
+for i = 1, lists do
+  local limit, window = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  redis.call('lpush', KEYS[i], now)
+  redis.call('ltrim', KEYS[i], 0, limit - 1)
+  redis.call('expire', KEYS[i], math.ceil(window))
+end
+local lifetime = tonumber(ARGV[3 + 2 * lists])
+local counts = {}
+for i = lists + 1, #KEYS do
+  local count = redis.call('incr', KEYS[i])
+  if count == 1 then redis.call('expire', KEYS[i], lifetime) end
+  counts[#counts + 1] = count
+end
+return counts
+"""
 
 
 def network_of(address: str) -> str:
@@ -65,8 +111,35 @@ def _keys() -> list[tuple[str, str]]:
     ]
 
 
+def _windows() -> list[tuple[str, int, float]]:
+    """(key, limit, window seconds) of every pacing limit for this client."""
+    return [(key, item.amount, item.get_expiry())
+            for limits, key in _keys() for item in parse_many(limits)]
+
+
+def _redis():
+    """The Redis client and its two scripts, or None when the store is not Redis."""
+    storage = limiter.storage
+    if not isinstance(storage, RedisStorage):
+        return None
+    scripts = getattr(storage, "_awards_scripts", None)
+    if scripts is None:
+        client = storage.get_connection()
+        scripts = storage._awards_scripts = (client.register_script(_WAIT_SCRIPT),
+                                             client.register_script(_FAIL_SCRIPT))
+    return scripts
+
+
 def seconds_to_wait() -> int:
     """0 when this client may try a code now; otherwise how long to wait (seconds)."""
+    scripts = _redis()
+    if scripts is not None:
+        windows = _windows()
+        arguments = [time.time()] + [n for _key, limit, window in windows
+                                     for n in (limit, window)]
+        left = float(scripts[0](keys=[REDIS_PREFIX + key for key, _l, _w in windows],
+                                args=arguments))
+        return math.ceil(max(left, 1.0)) if left > 0 else 0
     strategy = limiter.limiter
     wait = 0.0
     for limits, key in _keys():
@@ -79,52 +152,132 @@ def seconds_to_wait() -> int:
 
 def note_failure() -> None:
     """Count one failed well-formed code for this client and its network."""
+    _count_failure([])
+
+
+def _count_failure(counters: list[str]) -> list[int]:
+    """Count a failed code for this client and its network, and add one to each of the
+    campaign guess ``counters``; returns the counters' new values."""
+    scripts = _redis()
+    if scripts is not None:
+        windows = _windows()
+        arguments = ([time.time(), len(windows)]
+                     + [n for _key, limit, window in windows for n in (limit, window)]
+                     + [COUNTER_SECONDS])
+        keys = [REDIS_PREFIX + key for key, _l, _w in windows]
+        return [int(n) for n in scripts[1](keys=keys + [REDIS_PREFIX + c for c in counters],
+                                           args=arguments)]
     strategy = limiter.limiter
     for limits, key in _keys():
         for item in parse_many(limits):
             strategy.hit(item, key)
+    return [limiter.storage.incr(counter, COUNTER_SECONDS) for counter in counters]
 
 
 # --------------------------------------------------------------------------- alarm
 
 
-def _counter_key(campaign: Campaign) -> str | None:
+@dataclass(frozen=True)
+class OpenVote:
+    """What counting a guess needs of a campaign whose vote is open (attribute names as on
+    :class:`Campaign`, so the same window rule applies)."""
+
+    id: int
+    slug: str
+    frozen_at: datetime | None
+    codes_commitment: str | None
+    voting_opens_at: datetime | None
+    voting_closes_at: datetime | None
+    guess_alarm_at: datetime | None
+
+
+# Campaigns whose vote is open are read at most this often per process (and again at once
+# when a window opens or closes, or this process changes a campaign): every code entry,
+# and every guess of a flood, asks which votes are open.
+OPEN_VOTES_SECONDS = 1.0
+_OPEN_VOTES = "awards.open_votes"
+_OPEN_VOTES_QUERY = (
+    select(Campaign.id, Campaign.slug, Campaign.frozen_at, Campaign.codes_commitment,
+           Campaign.voting_opens_at, Campaign.voting_closes_at, Campaign.guess_alarm_at)
+    .where(Campaign.state == "adjudication").order_by(Campaign.id))
+
+
+def _counter_key(campaign: Campaign | OpenVote) -> str | None:
     if campaign.voting_opens_at is None:
         return None
-    return f"guess-fail:{campaign.id}:{int(campaign.voting_opens_at.timestamp())}"
+    opens = as_utc(campaign.voting_opens_at)
+    return f"guess-fail:{campaign.id}:{int(opens.timestamp())}"
 
 
-def campaigns_voting_now() -> list[Campaign]:
-    """Campaigns in adjudication whose voting window is open now, by id. Read once per
-    request: checking a code and counting its failure ask the same question, and under a
-    flood of guesses every saved query is capacity left for real voters."""
-    if has_request_context() and "campaigns_voting_now" in g:
-        return g.campaigns_voting_now
-    candidates = db.session.scalars(
-        select(Campaign).where(Campaign.state == "adjudication").order_by(Campaign.id))
-    campaigns = [c for c in candidates if voting_is_open(c)]
-    if has_request_context():
-        g.campaigns_voting_now = campaigns
-    return campaigns
+def campaigns_voting_now() -> tuple[OpenVote, ...]:
+    """Campaigns in adjudication whose voting window is open now, by id.
+
+    Kept per process for at most :data:`OPEN_VOTES_SECONDS`, and never past the next
+    opening or closing time of a campaign in adjudication; forgotten as soon as this
+    process writes a campaign. Another process's change (an organiser moving a phase or a
+    window) is seen within that second. The answer only decides whether a well-formed code
+    is told "voting is not open" without a lookup and which alarms a failure counts
+    towards: a code that is accepted is checked against its campaign's own row.
+    """
+    cache = current_app.extensions
+    held = cache.get(_OPEN_VOTES)
+    now = utcnow()
+    if held is not None and now < held[0]:
+        return held[1]
+    rows = [OpenVote(*row) for row in db.session.execute(_OPEN_VOTES_QUERY)]
+    times = [as_utc(t) for row in rows for t in (row.voting_opens_at, row.voting_closes_at)
+             if t is not None and as_utc(t) > now]
+    until = min([now + timedelta(seconds=OPEN_VOTES_SECONDS), *times])
+    votes = tuple(row for row in rows if voting_window_is_open(row))
+    cache[_OPEN_VOTES] = (until, votes)
+    return votes
+
+
+def forget_open_votes() -> None:
+    """Read the open votes again at the next question (after this process changed a
+    campaign)."""
+    if has_app_context():
+        current_app.extensions.pop(_OPEN_VOTES, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _campaign_flushed(session, _context) -> None:
+    if any(isinstance(obj, Campaign) for obj in (*session.new, *session.dirty,
+                                                 *session.deleted)):
+        forget_open_votes()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _campaign_updated(state) -> None:
+    if ((state.is_update or state.is_delete) and state.bind_mapper is not None
+            and state.bind_mapper.class_ is Campaign):
+        forget_open_votes()
 
 
 def failed_guesses(campaign: Campaign) -> int:
     """Failed well-formed codes counted since this campaign's voting window opened."""
     key = _counter_key(campaign)
-    return int(limiter.storage.get(key)) if key else 0
+    if key is None:
+        return 0
+    scripts = _redis()
+    if scripts is not None:
+        return int(limiter.storage.get_connection().get(REDIS_PREFIX + key) or 0)
+    return int(limiter.storage.get(key))
 
 
 def note_failed_guess() -> None:
-    """Count a failed well-formed code against the global budget of every campaign whose
-    voting is open; past the threshold raise each one's alarm once."""
+    """Count a failed well-formed code: for this client and its network (pacing), and
+    against the global budget of every campaign whose voting is open; past the threshold
+    raise each one's alarm once."""
     threshold = current_app.config.get("GUESS_ALARM_THRESHOLD", ALARM_THRESHOLD)
-    for campaign in campaigns_voting_now():
-        count = limiter.storage.incr(_counter_key(campaign), COUNTER_SECONDS)
-        if count >= threshold and campaign.guess_alarm_at is None:
-            _raise_alarm(campaign, count, threshold)
+    votes = campaigns_voting_now()
+    counts = _count_failure([_counter_key(vote) for vote in votes])
+    for vote, count in zip(votes, counts):
+        if count >= threshold and vote.guess_alarm_at is None:
+            _raise_alarm(vote, count, threshold)
 
 
-def _raise_alarm(campaign: Campaign, count: int, threshold: int) -> None:
+def _raise_alarm(campaign: OpenVote, count: int, threshold: int) -> None:
     """Set the campaign's alarm and audit it, once: of simultaneous callers only the one
     whose conditional update matches the row records the event."""
     claimed = db.session.execute(
@@ -137,3 +290,4 @@ def _raise_alarm(campaign: Campaign, count: int, threshold: int) -> None:
         record("guess_alarm", campaign.slug, {"failed_guesses": count, "threshold": threshold},
                chain=campaign.slug, actor="system")
     db.session.commit()
+    forget_open_votes()

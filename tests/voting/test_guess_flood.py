@@ -16,14 +16,16 @@ import zlib
 import pytest
 from flask.json.tag import TaggedJSONSerializer
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import event, select
+from markupsafe import escape
+from sqlalchemy import event, select, update
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from awards.audit.service import chain_events
 from awards.campaigns.config_file import parse_config
+from awards.campaigns import services as campaign_services
 from awards.campaigns.services import load_campaign_config
 from awards.extensions import db
-from awards.models import VoteSession
+from awards.models import Campaign, VoteSession
 from awards.models.base import utcnow
 from awards.voting import abuse
 from awards.voting.codes import code_hmac, format_code, generate_code, normalise_code
@@ -271,3 +273,80 @@ def test_a_vote_session_is_claimed_once_and_expires(open_campaign, letters, app)
     late.post("/vote/review", {"choice": ["A"]})
     expired = late.post("/vote/confirm", {"choice": ["A"]})
     assert expired.status_code == 409
+
+
+# --------------------------------------------------------------------------- open votes
+
+
+def test_open_votes_are_read_again_the_moment_a_window_closes(open_campaign, app,
+                                                              monkeypatch):
+    open_campaign.voting_closes_at = utcnow() + dt.timedelta(minutes=30)
+    db.session.commit()
+    assert [vote.id for vote in abuse.campaigns_voting_now()] == [open_campaign.id]
+    later = utcnow() + dt.timedelta(minutes=30, seconds=0.1)
+    for module in (abuse, campaign_services):
+        monkeypatch.setattr(module, "utcnow", lambda: later)
+    assert abuse.campaigns_voting_now() == ()
+
+
+def test_a_campaign_changed_elsewhere_is_seen_within_a_second(open_campaign, app,
+                                                            monkeypatch):
+    assert abuse.campaigns_voting_now()
+    db.session.commit()
+    with db.engine.begin() as other_process:  # another app process closing the vote
+        other_process.execute(update(Campaign).values(state="finalists_announced"))
+    assert abuse.campaigns_voting_now(), "held for at most a second"
+    later = utcnow() + dt.timedelta(seconds=abuse.OPEN_VOTES_SECONDS + 0.1)
+    monkeypatch.setattr(abuse, "utcnow", lambda: later)
+    assert abuse.campaigns_voting_now() == ()
+
+
+def test_a_campaign_changed_in_this_process_is_seen_at_once(open_campaign, app):
+    assert abuse.campaigns_voting_now()
+    open_campaign.voting_closes_at = utcnow() - dt.timedelta(seconds=1)
+    db.session.commit()
+    assert abuse.campaigns_voting_now() == ()
+    client = browser(app, "192.0.2.61")
+    page = client.post("/vote", {"code": generate_code()})
+    assert page.status_code == 403 and "Voting is not open" in page.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- the answer
+
+
+def _without_tokens(page: str) -> str:
+    return TOKEN.sub("token", re.sub(r'"X-CSRFToken": "[^"]+"', "token", page))
+
+
+@pytest.mark.parametrize("typed", [None, '"><b>x</b>', "ABCD EFGH JKMN P"])
+def test_a_refused_code_is_answered_with_the_page_a_fresh_render_gives(open_campaign, app,
+                                                                        typed):
+    """The answer is filled in from a page rendered once; it must be the page a render of
+    its own would give, with this household's token and its own typed code, escaped."""
+    answers = []
+    for n, reuse in enumerate((True, True, False)):
+        app.config["TEMPLATES_AUTO_RELOAD"] = not reuse  # the last one renders afresh
+        client = browser(app, f"192.0.2.{70 + n}")
+        code = typed or generate_code()
+        page = client.post("/vote", {"code": code})
+        assert page.status_code == 422
+        body = page.get_data(as_text=True)
+        tokens = TOKEN.findall(body) + re.findall(r'"X-CSRFToken": "([^"]+)"', body)
+        assert len(tokens) == 3 and len(set(tokens)) == 1
+        assert f'value="{escape(code)}"' in body
+        answers.append(_without_tokens(body).replace(str(escape(code)), "typed"))
+        client.token = tokens[0]
+        assert client.post("/vote", {"code": code}).status_code == 422  # the token works
+    assert answers[0] == answers[1] == answers[2]
+    assert "<b>x" not in answers[0]
+
+
+def test_the_refused_code_page_is_kept_per_language(open_campaign, app):
+    english = browser(app, "192.0.2.80")
+    chinese = browser(app, "192.0.2.81")
+    chinese.post("/language", {"lang": "zh_Hant_HK", "next": "/vote"})
+    first = english.post("/vote", {"code": generate_code()}).get_data(as_text=True)
+    second = chinese.post("/vote", {"code": generate_code()}).get_data(as_text=True)
+    again = english.post("/vote", {"code": generate_code()}).get_data(as_text=True)
+    assert 'lang="en"' in first and 'lang="en"' in again
+    assert 'lang="zh-Hant-HK"' in second and "此編號無法使用" in second

@@ -7,8 +7,20 @@ from __future__ import annotations
 
 import time
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 from flask_babel import gettext as _
 
 from awards.campaigns.visibility import campaign_by_id
@@ -72,12 +84,55 @@ def start():
     """Code entry. Typos are reported as typos and never touch the database; unknown, used
     and void codes get one answer; repeated failures are slowed down, for seconds."""
     form = CodeForm()
-    status = 200
     if request.method == "POST" and form.validate_on_submit():
         status = _enter_code(form)
         if status == 303:
             return redirect(url_for(".ballot"), code=303)
-    return render_template("voting/start.html", form=form), status
+        return _refused_code_page(form), status
+    return render_template("voting/start.html", form=form)
+
+
+# A refused code is answered with the code page and its message. Under a flood of guessed
+# codes that answer is most of the work the server does, and it is the same page each
+# time for a household (no one signed in, no message waiting) in one language: it is
+# rendered once per process with holes where the form's CSRF token and the typed code go,
+# and each answer fills them in (the code escaped as the form would).
+_TOKEN_HOLE = "\ue000token\ue000"
+_CODE_HOLE = "\ue000code\ue000"
+_REFUSALS = "awards.refused_code_pages"
+_MOST_REFUSALS_KEPT = 64
+
+
+def _refused_code_page(form: CodeForm) -> str:
+    """The code page with the form's errors, as ``render_template`` would give it."""
+    shared = not (current_user.is_authenticated or "_flashes" in session
+                  or request.query_string or current_app.debug
+                  or current_app.config.get("TEMPLATES_AUTO_RELOAD"))
+    if not shared:
+        return render_template("voting/start.html", form=form)
+    pages = current_app.extensions.setdefault(_REFUSALS, {})
+    key = (str(get_locale()), tuple(str(e) for e in form.code.errors))
+    page = pages.get(key)
+    token = generate_csrf()
+    if page is None:
+        # The token is in the page three times: from csrf_token() (which reads it from g)
+        # and from the form's hidden field (which read it when the form was made).
+        token_name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        hidden = getattr(form, token_name)
+        typed, form.code.data = form.code.data, _CODE_HOLE
+        setattr(g, token_name, _TOKEN_HOLE)
+        hidden.current_token = _TOKEN_HOLE
+        try:
+            page = render_template("voting/start.html", form=form)
+        finally:
+            setattr(g, token_name, token)
+            hidden.current_token = token
+            form.code.data = typed
+        if len(pages) >= _MOST_REFUSALS_KEPT:
+            pages.clear()
+        pages[key] = page
+    return (page.replace(_TOKEN_HOLE, token)
+            .replace(_CODE_HOLE, str(escape(form.code.data or ""))))
 
 
 def _enter_code(form: CodeForm) -> int:
@@ -98,7 +153,6 @@ def _enter_code(form: CodeForm) -> int:
                                   "ABCD-EFGH-JKMN-PQ."))
         return 422
     except CodeNotAccepted:
-        abuse.note_failure()
         abuse.note_failed_guess()
         form.code.errors.append(_("This code cannot be used. Check it against your "
                                   "letter. Each code can be used once only."))
