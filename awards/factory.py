@@ -179,8 +179,10 @@ def _sqlite_begin_immediate(connection) -> None:
     """On SQLite every transaction takes the write lock when it begins. A transaction that
     read under a deferred BEGIN cannot write once another has committed (its snapshot is
     stale), and two of them would read the same audit-chain head. SQLite suits a single
-    office; PostgreSQL is the production database."""
-    if connection.dialect.name == "sqlite":
+    office; PostgreSQL is the production database. A connection in autocommit (a lone
+    read) begins no transaction."""
+    if (connection.dialect.name == "sqlite"
+            and connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -118,7 +118,11 @@ def find_open_code(code_text: str) -> tuple[Campaign, str]:
     if not campaigns_voting_now():
         raise VotingClosed("voting is not open")
     digest = code_hmac(pepper(), code)
-    row = db.session.connection().execute(_FIND_CODE, {"digest": digest}).first()
+    # A read on a connection of its own, outside any transaction: most codes checked in a
+    # flood of guesses are refused here, and then the request touches the database no
+    # further (no BEGIN, no ROLLBACK; on SQLite, no write lock for a read).
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(_FIND_CODE, {"digest": digest}).first()
     campaign = db.session.get(Campaign, row.campaign_id) if row is not None else None
     if row is None or row.state != "issued" or not voting_is_open(campaign):
         raise CodeNotAccepted("this code cannot be used")
