@@ -3,12 +3,14 @@
 A guess succeeds with probability about 40,000 / 2**65, so these limits protect capacity and
 raise the alarm; they do not try to stop guessing, and they never lock anybody out.
 
-Pacing. Only failed, well-formed codes count. An address, and its /24 (IPv4) or /64 (IPv6)
-network, may fail a few times within a short moving window; past that it is told to wait
-until its oldest failure leaves the window. The windows are 10 seconds long, so a
-household with a valid code behind a busy shared address (a mobile carrier's NAT, an
-estate's Wi-Fi) waits seconds, never longer, however many failures came before; a flood
-client is still paced to a few checks per window.
+Pacing. Only failed, well-formed codes count. An address, its /24 (IPv4) or /64 (IPv6)
+network, and a browser session may each fail a few times within a short moving window;
+past that the client is told to wait until its oldest failure leaves the window. The
+session counts because one client may send from many addresses (a botnet, rotating
+proxies): it must then fetch a fresh page for every guess. The windows are 10 seconds
+long, so a household with a valid code behind a busy shared address (a mobile carrier's
+NAT, an estate's Wi-Fi) waits seconds, never longer, however many failures came before; a
+flood client is still paced to a few checks per window.
 
 Alarm. Every failed guess is counted (globally: a code that matched nothing belongs to no
 campaign) for each campaign whose voting is open, as an atomic increment in the
@@ -25,13 +27,14 @@ voters need, and five round trips cost as much as the database lookup.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context, session
 from limits import parse_many
 from limits.storage import RedisStorage
 from sqlalchemy import event, select, update
@@ -47,6 +50,7 @@ from awards.models.base import utcnow
 # 50 times, in any 10 seconds. A window this short is what bounds every wait.
 ADDRESS_LIMITS = "5 per 10 seconds"
 NETWORK_LIMITS = "50 per 10 seconds"
+SESSION_LIMITS = ADDRESS_LIMITS  # a browser session, from whatever addresses
 ALARM_THRESHOLD = 500
 # Guess counters outlive any voting window; they are keyed by the window's opening time.
 COUNTER_SECONDS = 180 * 24 * 3600
@@ -104,11 +108,27 @@ def network_of(address: str) -> str:
 def _keys() -> list[tuple[str, str]]:
     address = client_address()
     config = current_app.config
-    return [
+    keys = [
         (config.get("CODE_ADDRESS_LIMITS", ADDRESS_LIMITS), f"code-fail:ip:{address}"),
         (config.get("CODE_NETWORK_LIMITS", NETWORK_LIMITS),
          f"code-fail:net:{network_of(address)}"),
     ]
+    browser = _browser_session()
+    if browser:
+        keys.append((config.get("CODE_SESSION_LIMITS", SESSION_LIMITS),
+                     f"code-fail:session:{browser}"))
+    return keys
+
+
+def _browser_session() -> str | None:
+    """A name for this browser's session (from the secret its CSRF tokens are signed with,
+    hashed: the counter's key must not carry it), or None before it has one."""
+    if not has_request_context():
+        return None
+    secret = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if not isinstance(secret, str):
+        return None
+    return hashlib.sha256(secret.encode()).hexdigest()[:24]
 
 
 def _windows() -> list[tuple[str, int, float]]:

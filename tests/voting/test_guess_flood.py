@@ -108,6 +108,18 @@ def test_a_flood_client_is_still_paced(app):
         assert abuse.seconds_to_wait() > 0
 
 
+def test_a_client_changing_address_for_every_guess_is_paced_by_its_session(
+        open_campaign, app):
+    client = browser(app, "10.1.0.1")
+    answers = []
+    for i in range(7):
+        client.client.environ_base["REMOTE_ADDR"] = f"10.{i + 2}.{i}.1"  # a new network each time
+        answers.append(client.post("/vote", {"code": generate_code()}).status_code)
+    assert answers == [422] * 5 + [429] * 2
+    other = browser(app, "10.99.0.1")  # another browser is not slowed down by it
+    assert other.post("/vote", {"code": generate_code()}).status_code == 422
+
+
 @pytest.mark.slow
 def test_valid_code_gets_through_within_15_s_after_80_wrong_codes_real_server(
         open_campaign, letters, app):
@@ -166,6 +178,7 @@ def test_concurrent_guesses_on_two_open_campaigns_never_deadlock_and_alarm_once(
     """On PostgreSQL the old counter updated both campaign rows in no fixed order."""
     second = other_campaign("csea-two")
     app.config["GUESS_ALARM_THRESHOLD"] = 100
+    app.config["CODE_SESSION_LIMITS"] = "1000 per 10 seconds"  # each client keeps a session
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # as with AWARDS_TRUSTED_PROXIES=1
     statuses: list[int] = []
     votes: list[int] = []

@@ -88,22 +88,22 @@ def start():
         status = _enter_code(form)
         if status == 303:
             return redirect(url_for(".ballot"), code=303)
-        return _refused_code_page(form), status
-    return render_template("voting/start.html", form=form)
+        return _code_page(form), status
+    return _code_page(form)
 
 
-# A refused code is answered with the code page and its message. Under a flood of guessed
-# codes that answer is most of the work the server does, and it is the same page each
-# time for a household (no one signed in, no message waiting) in one language: it is
-# rendered once per process with holes where the form's CSRF token and the typed code go,
-# and each answer fills them in (the code escaped as the form would).
+# The code page, and a refused code's answer (the page with its message). Under a flood of
+# guessed codes these pages are most of the work the server does, and each is the same
+# page every time for a household (no one signed in, no message waiting, no query) in one
+# language: it is rendered once per process with holes where the form's CSRF token and the
+# typed code go, and each answer fills them in (the code escaped as the form would).
 _TOKEN_HOLE = "\ue000token\ue000"
 _CODE_HOLE = "\ue000code\ue000"
 _REFUSALS = "awards.refused_code_pages"
 _MOST_REFUSALS_KEPT = 64
 
 
-def _refused_code_page(form: CodeForm) -> str:
+def _code_page(form: CodeForm) -> str:
     """The code page with the form's errors, as ``render_template`` would give it."""
     shared = not (current_user.is_authenticated or "_flashes" in session
                   or request.query_string or current_app.debug
