@@ -18,6 +18,7 @@ Reports the median vote time of each run and their ratio (target < 3), every 5xx
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import signal
@@ -25,8 +26,8 @@ import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -82,20 +83,25 @@ def vote_times(port: int, codes: list[str], threads: int, first_address: int
     return times, odd
 
 
-def flood(port: int, stop: threading.Event, statuses: dict[int, int], seconds: float,
-          lock: threading.Lock) -> None:
-    """Random well-formed codes from random addresses until told to stop (bounded)."""
+def flood(port: int, stop, results, seconds: float, fresh_sessions: bool) -> None:
+    """Random well-formed codes from random addresses until told to stop (bounded); puts
+    the count of each answer's status on ``results``. Runs in a process of its own. With
+    ``fresh_sessions`` every guess comes from a new browser session (the client drops its
+    cookie and fetches the code page again), so that no per-session limit applies."""
     from awards.voting.codes import generate_code
 
     rng = random.Random()
+    statuses: Counter[int] = Counter()
     client = Client(port, "10.0.0.1")
     client.send("GET", "/vote")
     deadline = time.monotonic() + seconds
     while not stop.is_set() and time.monotonic() < deadline:
         client.address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-        status = client.send("POST", "/vote", [("code", generate_code())])
-        with lock:
-            statuses[status] = statuses.get(status, 0) + 1
+        if fresh_sessions:
+            client.cookie = ""
+            statuses[client.send("GET", "/vote")] += 1
+        statuses[client.send("POST", "/vote", [("code", generate_code())])] += 1
+    results.put(dict(statuses))
 
 
 def deadlocks(url: str) -> int:
@@ -116,6 +122,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-seconds", type=float, default=300)
+    parser.add_argument("--fresh-sessions", action="store_true",
+                        help="every guess from a new browser session (GET, then POST)")
     args = parser.parse_args()
     import redis
 
@@ -129,9 +137,15 @@ def main() -> None:
         try:
             calm, calm_odd = vote_times(port, codes[: args.voters], args.voter_threads, 0)
             deadlocks_before = deadlocks(url)
-            stop, lock, statuses = threading.Event(), threading.Lock(), {}
-            flooders = [threading.Thread(target=flood, args=(port, stop, statuses,
-                                                             args.max_seconds, lock))
+            # Each flooder is a process of its own, as an attacker's clients are other
+            # machines: as threads of this process they would hold its interpreter lock
+            # while the voters' threads wait for it, timing this client rather than the
+            # server. Forked before any thread of this process runs.
+            context = multiprocessing.get_context("fork")
+            stop, results = context.Event(), context.Queue()
+            flooders = [context.Process(target=flood, args=(port, stop, results,
+                                                             args.max_seconds,
+                                                             args.fresh_sessions))
                         for _ in range(args.flood)]
             for flooder in flooders:
                 flooder.start()
@@ -139,6 +153,9 @@ def main() -> None:
             stormy, stormy_odd = vote_times(port, codes[args.voters:], args.voter_threads,
                                             args.voters)
             stop.set()
+            statuses: Counter[int] = Counter()
+            for _flooder in flooders:
+                statuses.update(results.get())
             for flooder in flooders:
                 flooder.join()
             found_deadlocks = deadlocks(url) - deadlocks_before
@@ -149,7 +166,8 @@ def main() -> None:
     calm_median, stormy_median = statistics.median(calm), statistics.median(stormy)
     server_errors = sum(n for s, n in statuses.items() if s >= 500) + sum(
         1 for s in calm_odd + stormy_odd if s >= 500)
-    print(f"gunicorn {args.workers}x{args.threads} gthread, PostgreSQL, Redis limits")
+    print(f"gunicorn {args.workers}x{args.threads} gthread, PostgreSQL, Redis limits, "
+          f"flood {'with a fresh session per guess' if args.fresh_sessions else 'keeping its sessions'}")
     print(f"no flood: {len(calm)} votes, median {calm_median * 1000:.1f} ms, "
           f"unexpected answers {len(calm_odd)}")
     print(f"{args.flood} flood clients: {len(stormy)} votes, median "
