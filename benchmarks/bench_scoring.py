@@ -122,6 +122,8 @@ def bare_loop(tally, replicates: int, seed: str, threads: int = 1, counting: str
     Returns the number of picks counted."""
     plan = draw_plan(tally)
     step = chunk_replicates(plan.width)
+    # int32 counts with an int32 increment, the fastest counting measured (the engine's).
+    ONE = np.int32(1)
     segmented = step == 1 and plan.width > SEGMENT_VALUES
     shift = np.uint64(32)
 
@@ -134,13 +136,13 @@ def bare_loop(tally, replicates: int, seed: str, threads: int = 1, counting: str
     def count(row, picked):
         if counting == "bincount":
             return int(np.bincount(picked, minlength=len(row)).sum())
-        np.add.at(row, picked, 1)
+        np.add.at(row, picked, ONE)
         return len(picked)
 
     def chunk(start: int) -> int:
         stream = bootstrap_stream(seed)
         stream.advance(start * plan.width)
-        counts = np.zeros(plan.width, dtype=np.intp)
+        counts = np.zeros(plan.width, dtype=np.int32)
         picks = 0
         for _ in range(min(step, replicates - start)):
             counts.fill(0)
