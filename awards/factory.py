@@ -160,6 +160,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+@event.listens_for(Engine, "checkout")
+def _sqlite_no_driver_begin(dbapi_connection, _record, _proxy) -> None:
+    """A connection used in autocommit gets the driver's default back when it returns to
+    the pool (``isolation_level = ""``, the driver's own implicit BEGIN): undo that."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.isolation_level = None
+
+
 @event.listens_for(Engine, "handle_error")
 def _drop_key_values(context):
     """PostgreSQL names the offending value in an error's DETAIL ("Key (code_hmac)=(…)

@@ -132,8 +132,10 @@ def _browser_session() -> str | None:
 
 
 def _windows() -> list[tuple[str, int, float]]:
-    """(key, limit, window seconds) of every pacing limit for this client."""
-    return [(key, item.amount, item.get_expiry())
+    """(key, limit, window seconds) of every pacing limit for this client: one list of
+    failure times per limit (a setting may give several, e.g. "5 per 10 seconds; 20 per
+    minute")."""
+    return [(f"{key}:{item.amount}/{item.get_expiry()}", item.amount, item.get_expiry())
             for limits, key in _keys() for item in parse_many(limits)]
 
 
@@ -265,6 +267,15 @@ def _campaign_flushed(session, _context) -> None:
     if any(isinstance(obj, Campaign) for obj in (*session.new, *session.dirty,
                                                  *session.deleted)):
         forget_open_votes()
+        session.info[_OPEN_VOTES] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _campaign_committed(session) -> None:
+    """Forget again at the commit: another thread may have read the old rows between the
+    flush and the commit."""
+    if session.info.pop(_OPEN_VOTES, False):
+        forget_open_votes()
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -272,6 +283,7 @@ def _campaign_updated(state) -> None:
     if ((state.is_update or state.is_delete) and state.bind_mapper is not None
             and state.bind_mapper.class_ is Campaign):
         forget_open_votes()
+        state.session.info[_OPEN_VOTES] = True
 
 
 def failed_guesses(campaign: Campaign) -> int:

@@ -115,16 +115,23 @@ def find_open_code(code_text: str) -> tuple[Campaign, str]:
         that after the vote nobody learns from a letter whether its household voted.
     """
     code = parse_code(code_text)
-    if not campaigns_voting_now():
+    votes = campaigns_voting_now()
+    if not votes:
         raise VotingClosed("voting is not open")
     digest = code_hmac(pepper(), code)
     # A read on a connection of its own, outside any transaction: most codes checked in a
     # flood of guesses are refused here, and then the request touches the database no
-    # further (no BEGIN, no ROLLBACK; on SQLite, no write lock for a read).
+    # further (no BEGIN, no ROLLBACK; on SQLite, no write lock for a read). Unknown, used
+    # and void codes, and codes of a campaign whose vote is not open, are all refused after
+    # this one read and nothing else (the same answer and the same work, SPEC section 4);
+    # only an issued code of an open vote goes on to read its campaign.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         row = connection.execute(_FIND_CODE, {"digest": digest}).first()
-    campaign = db.session.get(Campaign, row.campaign_id) if row is not None else None
-    if row is None or row.state != "issued" or not voting_is_open(campaign):
+    if (row is None or row.state != "issued"
+            or row.campaign_id not in {vote.id for vote in votes}):
+        raise CodeNotAccepted("this code cannot be used")
+    campaign = db.session.get(Campaign, row.campaign_id)
+    if not voting_is_open(campaign):
         raise CodeNotAccepted("this code cannot be used")
     return campaign, digest
 

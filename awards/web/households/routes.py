@@ -118,15 +118,17 @@ def _code_page(form: CodeForm) -> str:
         # The token is in the page three times: from csrf_token() (which reads it from g)
         # and from the form's hidden field (which read it when the form was made).
         token_name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        hidden = getattr(form, token_name)
+        hidden = getattr(form, token_name, None)  # none when CSRF is switched off
         typed, form.code.data = form.code.data, _CODE_HOLE
         setattr(g, token_name, _TOKEN_HOLE)
-        hidden.current_token = _TOKEN_HOLE
+        if hidden is not None:
+            hidden.current_token = _TOKEN_HOLE
         try:
             page = render_template("voting/start.html", form=form)
         finally:
             setattr(g, token_name, token)
-            hidden.current_token = token
+            if hidden is not None:
+                hidden.current_token = token
             form.code.data = typed
         if len(pages) >= _MOST_REFUSALS_KEPT:
             pages.clear()
