@@ -47,10 +47,10 @@ def no_violations(page, name: str) -> None:
 ENTRY = "/department/c/csea-test/entry"
 
 
-def coordinator_on_the_entry_page(new_page, make_user):
-    """Department A's coordinator, signed in on an English tablet, on the entry page."""
+def coordinator_on_the_entry_page(new_page, make_user, lang: str = "en"):
+    """Department A's coordinator, signed in on a tablet in ``lang``, on the entry page."""
     make_user("coordinator", "coord-a", "A")
-    page = new_page("en", device=TABLET)
+    page = new_page(lang, device=TABLET)
     page.goto("/signin")
     page.fill("#username", "coord-a")
     page.fill("#password", PASSWORD)
@@ -168,7 +168,6 @@ def test_kept_text_that_someone_else_overtook_shows_both_texts(new_page, make_us
     from awards.entries.services import save_draft
 
     page = coordinator_on_the_entry_page(new_page, make_user)
-    url = ENTRY
     page.fill("#title", "First title")
     expect(page.locator("#version")).to_have_value("1")
     page.context.set_offline(True)
@@ -282,14 +281,12 @@ def test_an_error_answer_to_an_autosave_leaves_the_fields_and_keeps_the_text(
 
 def test_attachments_upload_and_remove_in_place_on_a_tablet(new_page, make_user,
                                                             entries_open, tmp_path):
-    import io
     import os
     from pathlib import Path
 
     from PIL import Image
     from pypdf import PdfWriter
 
-    make_user("coordinator", "coord-a", "A")
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
     report = tmp_path / "2025-26 年度服務承諾報告.pdf"
@@ -300,13 +297,7 @@ def test_attachments_upload_and_remove_in_place_on_a_tablet(new_page, make_user,
     fake = tmp_path / "minutes.pdf"
     fake.write_bytes(b"<html><body>not a PDF</body></html>")
 
-    page = new_page("zh", device=TABLET)
-    page.goto("/signin")
-    page.fill("#username", "coord-a")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/department/"))
-    page.goto("/department/c/csea-test/entry")
+    page = coordinator_on_the_entry_page(new_page, make_user, "zh")
     page.fill("#title", "更快捷的牌照續期服務")
     expect(page.locator("#version")).to_have_value("1")
     box = page.locator("#attachments-box")
