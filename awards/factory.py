@@ -28,6 +28,7 @@ from awards.web.auth import bp as auth_bp
 from awards.web.departments import bp as departments_bp
 from awards.web.errors import register_error_handlers
 from awards.web.households import bp as voting_bp
+from awards.web.households.paced import PacedSessions
 from awards.web.i18n import LANGUAGES, html_lang, select_locale
 from awards.web.judges import bp as judges_bp
 from awards.web.organisers import bp as organisers_bp
@@ -85,6 +86,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    # Outermost: a paced session's refusals need neither the proxy's headers nor Flask.
+    app.wsgi_app = PacedSessions(  # type: ignore[method-assign]
+        app.wsgi_app, app.config.get("SESSION_COOKIE_NAME", "session"))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,

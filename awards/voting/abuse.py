@@ -55,22 +55,26 @@ ALARM_THRESHOLD = 500
 # Guess counters outlive any voting window; they are keyed by the window's opening time.
 COUNTER_SECONDS = 180 * 24 * 3600
 REDIS_PREFIX = "awards:"
+_SESSION_KEY = "code-fail:session:"
 
-# KEYS: one list of failure times per limit, newest first. ARGV: now, then each list's
-# limit and window (seconds). Returns the seconds until the client may try again (0 now):
-# when a list holds `limit` failures inside the window, until the oldest of them leaves it.
+# KEYS: one list of failure times per limit, newest first. ARGV: now, the position of the
+# first of the browser session's lists (past the end: none), then each list's limit and window
+# (seconds). Returns the seconds until the client may try again (0 now), and how many of
+# them the session's own failures impose: when a list holds `limit` failures inside the
+# window, until the oldest of them leaves it.
 _WAIT_SCRIPT = """
-local now = tonumber(ARGV[1])
-local wait = 0
+local now, first_session = tonumber(ARGV[1]), tonumber(ARGV[2])
+local wait, session_wait = 0, 0
 for i, key in ipairs(KEYS) do
-  local limit, window = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  local limit, window = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
   local entry = redis.call('lindex', key, limit - 1)
   if entry then
     local left = tonumber(entry) + window - now
     if left > wait then wait = left end
+    if i >= first_session and left > session_wait then session_wait = left end
   end
 end
-return tostring(wait)
+return {tostring(wait), tostring(session_wait)}
 """
 
 # KEYS: the failure lists, then the campaigns' guess counters. ARGV: now, the number of
@@ -106,6 +110,8 @@ def network_of(address: str) -> str:
 
 
 def _keys() -> list[tuple[str, str]]:
+    """(limits setting, counter key) of every pacing limit for this client: its address, its
+    network, then (once it has one) its browser session."""
     address = client_address()
     config = current_app.config
     keys = [
@@ -116,7 +122,7 @@ def _keys() -> list[tuple[str, str]]:
     browser = _browser_session()
     if browser:
         keys.append((config.get("CODE_SESSION_LIMITS", SESSION_LIMITS),
-                     f"code-fail:session:{browser}"))
+                     f"{_SESSION_KEY}{browser}"))
     return keys
 
 
@@ -131,12 +137,17 @@ def _browser_session() -> str | None:
     return hashlib.sha256(secret.encode()).hexdigest()[:24]
 
 
+def _limit_items():
+    """(limits setting, counter key, parsed limit) of every pacing limit for this client."""
+    return [(limits, key, item) for limits, key in _keys() for item in parse_many(limits)]
+
+
 def _windows() -> list[tuple[str, int, float]]:
     """(key, limit, window seconds) of every pacing limit for this client: one list of
     failure times per limit (a setting may give several, e.g. "5 per 10 seconds; 20 per
     minute")."""
     return [(f"{key}:{item.amount}/{item.get_expiry()}", item.amount, item.get_expiry())
-            for limits, key in _keys() for item in parse_many(limits)]
+            for _limits, key, item in _limit_items()]
 
 
 def _redis():
@@ -152,24 +163,41 @@ def _redis():
     return scripts
 
 
-def seconds_to_wait() -> int:
-    """0 when this client may try a code now; otherwise how long to wait (seconds)."""
+@dataclass(frozen=True)
+class Pacing:
+    """How long this client must wait before trying a code."""
+
+    seconds: int  # whole seconds, at least 1 when it must wait at all; 0: it may try now
+    session_seconds: float  # the part its browser session's own failures impose (0: none)
+
+
+def pacing() -> Pacing:
+    """Whether this client may try a code now, and if not for how long (and why)."""
     scripts = _redis()
     if scripts is not None:
         windows = _windows()
-        arguments = [time.time()] + [n for _key, limit, window in windows
-                                     for n in (limit, window)]
-        left = float(scripts[0](keys=[REDIS_PREFIX + key for key, _l, _w in windows],
-                                args=arguments))
-        return math.ceil(max(left, 1.0)) if left > 0 else 0
-    strategy = limiter.limiter
-    wait = 0.0
-    for limits, key in _keys():
-        for item in parse_many(limits):
+        sessions = [key.startswith(_SESSION_KEY) for key, _l, _w in windows]
+        first_session = sessions.index(True) + 1 if True in sessions else len(windows) + 1
+        arguments = [time.time(), first_session] + [n for _key, limit, window in windows
+                                                    for n in (limit, window)]
+        left, session_left = (float(n) for n in scripts[0](
+            keys=[REDIS_PREFIX + key for key, _l, _w in windows], args=arguments))
+    else:
+        strategy = limiter.limiter
+        left = session_left = 0.0
+        for _limits, key, item in _limit_items():
             if not strategy.test(item, key):
                 reset_at, _remaining = strategy.get_window_stats(item, key)
-                wait = max(wait, reset_at - time.time(), 1.0)
-    return math.ceil(wait)
+                wait = max(reset_at - time.time(), 1.0)
+                left = max(left, wait)
+                if key.startswith(_SESSION_KEY):
+                    session_left = max(session_left, wait)
+    return Pacing(math.ceil(max(left, 1.0)) if left > 0 else 0, max(session_left, 0.0))
+
+
+def seconds_to_wait() -> int:
+    """0 when this client may try a code now; otherwise how long to wait (seconds)."""
+    return pacing().seconds
 
 
 def note_failure() -> None:
@@ -190,9 +218,8 @@ def _count_failure(counters: list[str]) -> list[int]:
         return [int(n) for n in scripts[1](keys=keys + [REDIS_PREFIX + c for c in counters],
                                            args=arguments)]
     strategy = limiter.limiter
-    for limits, key in _keys():
-        for item in parse_many(limits):
-            strategy.hit(item, key)
+    for _limits, key, item in _limit_items():
+        strategy.hit(item, key)
     return [limiter.storage.incr(counter, COUNTER_SECONDS) for counter in counters]
 
 

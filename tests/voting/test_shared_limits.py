@@ -17,6 +17,7 @@ from awards.voting.codes import generate_code
 
 from ..conftest import IsolatedClient
 from .test_abuse_and_pages import browser
+from .test_paced_refusals import assert_session_part_of_waits
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -127,3 +128,7 @@ def test_on_redis_a_failed_guess_asks_redis_twice_and_counts_for_open_campaigns(
     assert abuse.failed_guesses(campaign) == 4
     assert campaign.guess_alarm_at is not None
     assert [e.action for e in chain_events(campaign.slug)].count("guess_alarm") == 1
+
+
+def test_on_redis_the_part_of_a_wait_a_browser_session_imposes_is_told_apart(redis_app):
+    assert_session_part_of_waits(redis_app)

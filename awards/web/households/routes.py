@@ -20,7 +20,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from markupsafe import escape
 from flask_babel import gettext as _
 
 from awards.campaigns.visibility import campaign_by_id
@@ -46,6 +45,7 @@ from awards.web.access import public
 from awards.web.forms import EmptyForm
 from awards.web.households import bp
 from awards.web.households.forms import CodeForm, ReceiptForm
+from awards.web.households.paced import CODE_HOLE, SECONDS_HOLE, fill, remember_refusal
 
 SESSION_KEY = "vote"
 
@@ -85,86 +85,92 @@ def start():
     and void codes get one answer; repeated failures are slowed down, for seconds."""
     form = CodeForm()
     if request.method == "POST" and form.validate_on_submit():
-        status = _enter_code(form)
+        status, pace = _enter_code(form)
         if status == 303:
             return redirect(url_for(".ballot"), code=303)
-        return _code_page(form), status
-    return _code_page(form)
+        page = _code_page(form)
+        if pace is not None and pace.session_seconds > 0:
+            remember_refusal(page, pace.session_seconds)
+        return fill(page, form.code.data, pace.seconds if pace else None), status
+    return fill(_code_page(form), form.code.data)
 
 
 # The code page, and a refused code's answer (the page with its message). Under a flood of
 # guessed codes these pages are most of the work the server does, and each is the same
 # page every time for a household (no one signed in, no message waiting, no query) in one
-# language: it is rendered once per process with holes where the form's CSRF token and the
-# typed code go, and each answer fills them in (the code escaped as the form would).
+# language: it is rendered once per process with holes where the form's CSRF token, the
+# typed code and a wait's seconds go; the token is filled in here, the code and the seconds
+# by the caller (and by the middleware that answers a paced session's later posts).
 _TOKEN_HOLE = "\ue000token\ue000"
-_CODE_HOLE = "\ue000code\ue000"
 _REFUSALS = "awards.refused_code_pages"
 _MOST_REFUSALS_KEPT = 64
 
 
 def _code_page(form: CodeForm) -> str:
-    """The code page with the form's errors, as ``render_template`` would give it."""
+    """The code page with the form's errors, as ``render_template`` would give it but for
+    the holes left for the typed code and the seconds (see :func:`paced.fill`)."""
     shared = not (current_user.is_authenticated or "_flashes" in session
                   or request.query_string or current_app.debug
                   or current_app.config.get("TEMPLATES_AUTO_RELOAD"))
-    if not shared:
-        return render_template("voting/start.html", form=form)
-    pages = current_app.extensions.setdefault(_REFUSALS, {})
-    key = (str(get_locale()), tuple(str(e) for e in form.code.errors))
-    page = pages.get(key)
-    token = generate_csrf()
-    if page is None:
-        # The token is in the page three times: from csrf_token() (which reads it from g)
-        # and from the form's hidden field (which read it when the form was made).
-        token_name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        hidden = getattr(form, token_name, None)  # none when CSRF is switched off
-        typed, form.code.data = form.code.data, _CODE_HOLE
-        setattr(g, token_name, _TOKEN_HOLE)
-        if hidden is not None:
-            hidden.current_token = _TOKEN_HOLE
-        try:
-            page = render_template("voting/start.html", form=form)
-        finally:
-            setattr(g, token_name, token)
+    typed, form.code.data = form.code.data, CODE_HOLE
+    try:
+        if not shared:
+            return render_template("voting/start.html", form=form)
+        pages = current_app.extensions.setdefault(_REFUSALS, {})
+        key = (str(get_locale()), tuple(str(e) for e in form.code.errors))
+        page = pages.get(key)
+        token = generate_csrf()
+        if page is None:
+            # The token is in the page three times: from csrf_token() (which reads it from
+            # g) and from the form's hidden field (which read it when the form was made).
+            token_name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+            hidden = getattr(form, token_name, None)  # none when CSRF is switched off
+            setattr(g, token_name, _TOKEN_HOLE)
             if hidden is not None:
-                hidden.current_token = token
-            form.code.data = typed
-        if len(pages) >= _MOST_REFUSALS_KEPT:
-            pages.clear()
-        pages[key] = page
-    return (page.replace(_TOKEN_HOLE, token)
-            .replace(_CODE_HOLE, str(escape(form.code.data or ""))))
+                hidden.current_token = _TOKEN_HOLE
+            try:
+                page = render_template("voting/start.html", form=form)
+            finally:
+                setattr(g, token_name, token)
+                if hidden is not None:
+                    hidden.current_token = token
+            if len(pages) >= _MOST_REFUSALS_KEPT:
+                pages.clear()
+            pages[key] = page
+        return page.replace(_TOKEN_HOLE, token)
+    finally:
+        form.code.data = typed
 
 
-def _enter_code(form: CodeForm) -> int:
-    """Check the typed code; on success open the vote session. Returns the HTTP status."""
+def _enter_code(form: CodeForm) -> tuple[int, abuse.Pacing | None]:
+    """Check the typed code; on success open the vote session. Returns the HTTP status,
+    and the client's pacing when it must wait."""
     code = form.code.data or ""
     try:
         parse_code(code)
-        wait = abuse.seconds_to_wait()
-        if wait:
+        pace = abuse.pacing()
+        if pace.seconds:
             form.code.errors.append(_("Too many codes were tried from your connection. "
                                       "Please wait %(seconds)s seconds and try again.",
-                                      seconds=wait))
-            return 429
+                                      seconds=SECONDS_HOLE))
+            return 429, pace
         campaign, digest = find_open_code(code)
     except CodeTypo:
         form.code.errors.append(_("Please check the code. It has 14 letters and numbers, "
                                   "as printed on your letter, for example "
                                   "ABCD-EFGH-JKMN-PQ."))
-        return 422
+        return 422, None
     except CodeNotAccepted:
         abuse.note_failed_guess()
         form.code.errors.append(_("This code cannot be used. Check it against your "
                                   "letter. Each code can be used once only."))
-        return 422
+        return 422, None
     except VotingClosed:
         form.code.errors.append(_("Voting is not open at the moment."))
-        return 403
+        return 403, None
     session[SESSION_KEY] = {"token": open_vote_session(campaign, digest),
                             "campaign": campaign.id, "at": time.time()}
-    return 303
+    return 303, None
 
 
 @bp.route("/vote/ballot", methods=["GET", "POST"])
