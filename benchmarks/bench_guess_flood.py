@@ -7,7 +7,8 @@ that ``X-Forwarded-For`` gives each simulated client its own address). Then, twi
 1. no flood: ``--voters`` households vote (code entry, then confirmation), ``--voter-threads``
    at a time; each vote is timed;
 2. flood: the same again while ``--flood`` clients send random well-formed codes (valid
-   check symbol) as fast as the server answers, each from a random address in 10.0.0.0/8.
+   check symbol) as fast as the server answers, each from a random address in 10.0.0.0/8,
+   keeping a browser session (or, with ``--sessions``, a new one per guess, or none).
 
 Reports the median vote time of each run and their ratio (target < 3), every 5xx answer
 (target 0), and the deadlocks PostgreSQL counted in the database (target 0).
@@ -83,24 +84,29 @@ def vote_times(port: int, codes: list[str], threads: int, first_address: int
     return times, odd
 
 
-def flood(port: int, stop, results, seconds: float, fresh_sessions: bool) -> None:
+def flood(port: int, stop, results, seconds: float, sessions: str) -> None:
     """Random well-formed codes from random addresses until told to stop (bounded); puts
-    the count of each answer's status on ``results``. Runs in a process of its own. With
-    ``fresh_sessions`` every guess comes from a new browser session (the client drops its
-    cookie and fetches the code page again), so that no per-session limit applies."""
+    the count of each answer's status on ``results``. Runs in a process of its own.
+    ``sessions``: "keep" (one browser session, as an HTTP client with a cookie jar),
+    "fresh" (every guess from a new session: the client drops its cookie and fetches the
+    code page again, so that no per-session limit applies) or "none" (posts without a
+    cookie or a CSRF token, as a tool that never fetches the page)."""
     from awards.voting.codes import generate_code
 
     rng = random.Random()
     statuses: Counter[int] = Counter()
     client = Client(port, "10.0.0.1")
-    client.send("GET", "/vote")
+    if sessions != "none":
+        client.send("GET", "/vote")
     deadline = time.monotonic() + seconds
     while not stop.is_set() and time.monotonic() < deadline:
         client.address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-        if fresh_sessions:
+        if sessions == "fresh":
             client.cookie = ""
             statuses[client.send("GET", "/vote")] += 1
         statuses[client.send("POST", "/vote", [("code", generate_code())])] += 1
+        if sessions == "none":
+            client.cookie = client.token = ""
     results.put(dict(statuses))
 
 
@@ -122,8 +128,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-seconds", type=float, default=300)
-    parser.add_argument("--fresh-sessions", action="store_true",
-                        help="every guess from a new browser session (GET, then POST)")
+    parser.add_argument("--sessions", choices=("keep", "fresh", "none"), default="keep",
+                        help="flood clients keep one browser session, take a new one for "
+                             "every guess (GET, then POST), or post without any")
+    parser.add_argument("--fresh-sessions", action="store_const", const="fresh",
+                        dest="sessions", help="the same as --sessions fresh")
     args = parser.parse_args()
     import redis
 
@@ -145,7 +154,7 @@ def main() -> None:
             stop, results = context.Event(), context.Queue()
             flooders = [context.Process(target=flood, args=(port, stop, results,
                                                              args.max_seconds,
-                                                             args.fresh_sessions))
+                                                             args.sessions))
                         for _ in range(args.flood)]
             for flooder in flooders:
                 flooder.start()
@@ -167,7 +176,8 @@ def main() -> None:
     server_errors = sum(n for s, n in statuses.items() if s >= 500) + sum(
         1 for s in calm_odd + stormy_odd if s >= 500)
     print(f"gunicorn {args.workers}x{args.threads} gthread, PostgreSQL, Redis limits, "
-          f"flood {'with a fresh session per guess' if args.fresh_sessions else 'keeping its sessions'}")
+          "flood " + {"keep": "keeping its sessions", "fresh": "with a fresh session per guess",
+                      "none": "without sessions"}[args.sessions])
     print(f"no flood: {len(calm)} votes, median {calm_median * 1000:.1f} ms, "
           f"unexpected answers {len(calm_odd)}")
     print(f"{args.flood} flood clients: {len(stormy)} votes, median "

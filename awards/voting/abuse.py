@@ -33,9 +33,10 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import monotonic
 
 from flask import current_app, has_app_context, has_request_context, session
-from limits import parse_many
+from limits import RateLimitItem, parse_many
 from limits.storage import RedisStorage
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
@@ -137,7 +138,7 @@ def _browser_session() -> str | None:
     return hashlib.sha256(secret.encode()).hexdigest()[:24]
 
 
-def _limit_items():
+def _limit_items() -> list[tuple[str, str, RateLimitItem]]:
     """(limits setting, counter key, parsed limit) of every pacing limit for this client."""
     return [(limits, key, item) for limits, key in _keys() for item in parse_many(limits)]
 
@@ -168,11 +169,16 @@ class Pacing:
     """How long this client must wait before trying a code."""
 
     seconds: int  # whole seconds, at least 1 when it must wait at all; 0: it may try now
-    session_seconds: float  # the part its browser session's own failures impose (0: none)
+    # When the browser session's own failures impose the whole wait: the time.monotonic()
+    # at which it ends (taken from before the store was asked). Until then the same
+    # session is refused whatever it sends and from wherever, so its refusal may be
+    # answered again without asking (see awards.web.households.paced). Otherwise None.
+    session_until: float | None = None
 
 
 def pacing() -> Pacing:
     """Whether this client may try a code now, and if not for how long (and why)."""
+    asked = monotonic()
     scripts = _redis()
     if scripts is not None:
         windows = _windows()
@@ -182,22 +188,23 @@ def pacing() -> Pacing:
                                                     for n in (limit, window)]
         left, session_left = (float(n) for n in scripts[0](
             keys=[REDIS_PREFIX + key for key, _l, _w in windows], args=arguments))
+        waiting = left > 0
     else:
         strategy = limiter.limiter
+        now = time.time()
         left = session_left = 0.0
+        waiting = False
         for _limits, key, item in _limit_items():
             if not strategy.test(item, key):
+                waiting = True
                 reset_at, _remaining = strategy.get_window_stats(item, key)
-                wait = max(reset_at - time.time(), 1.0)
-                left = max(left, wait)
+                left = max(left, reset_at - now)
                 if key.startswith(_SESSION_KEY):
-                    session_left = max(session_left, wait)
-    return Pacing(math.ceil(max(left, 1.0)) if left > 0 else 0, max(session_left, 0.0))
-
-
-def seconds_to_wait() -> int:
-    """0 when this client may try a code now; otherwise how long to wait (seconds)."""
-    return pacing().seconds
+                    session_left = max(session_left, reset_at - now)
+    if not waiting:
+        return Pacing(0)
+    alone = session_left > 0 and session_left >= left
+    return Pacing(math.ceil(max(left, 1.0)), asked + session_left if alone else None)
 
 
 def note_failure() -> None:

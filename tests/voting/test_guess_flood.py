@@ -83,7 +83,7 @@ def test_production_limits_let_a_valid_code_in_within_seconds_after_80_failures(
     with in_request(app, "198.51.100.9"):
         for _ in range(80):
             abuse.note_failure()
-        wait = abuse.seconds_to_wait()
+        wait = abuse.pacing().seconds
     assert 0 < wait <= 15
 
 
@@ -96,16 +96,16 @@ def test_a_fresh_address_in_a_network_with_400_failures_waits_seconds(app):
             abuse.note_failure()
     for fresh in ("203.0.113.252", "2001:db8:5:7::ffff"):
         with in_request(app, fresh):
-            wait = abuse.seconds_to_wait()
+            wait = abuse.pacing().seconds
         assert 0 < wait <= 15, fresh
 
 
 def test_a_flood_client_is_still_paced(app):
     with in_request(app, "198.51.100.10"):
         for _ in range(5):
-            assert abuse.seconds_to_wait() == 0
+            assert abuse.pacing().seconds == 0
             abuse.note_failure()
-        assert abuse.seconds_to_wait() > 0
+        assert abuse.pacing().seconds > 0
 
 
 def test_a_client_changing_address_for_every_guess_is_paced_by_its_session(

@@ -13,12 +13,18 @@ from it: the same status, headers and page (with the session's CSRF token), with
 post's typed code and the seconds left. The post's own token is not checked: the answer
 changes nothing, and only the cookie's holder receives it.
 
-Only the session's own pacing is remembered (not its address's or network's: the same
-browser may try at once from another address), only an answer that set no cookie, and
-only for a plain post of the code form with a well-formed code (no query string, a small
-form body without NUL; a typo is told so, paced or not). Another cookie (another session,
-or the same one after a language change) is another client. Each process remembers its
-own refusals: the first post after a restart, or to another worker, takes the full path.
+Only a wait the session's own failures impose in full is remembered (not one its address
+or network imposes, or lengthens: the same browser may try at once from elsewhere, and the
+seconds it is told are the application's). A remembered session that then moves to an
+address whose wait ends later is told its own wait first, and the rest by the application
+once that has passed: never a longer wait than the application's. It is remembered only
+for the language the browser asked for
+(``Accept-Language``; a language chosen on the site is in the cookie). Answers that set a
+cookie are not remembered: a session made permanent by choosing a language gets a fresh
+cookie with every answer, so its refusals always take the full path. Only a plain post of
+the code form with a well-formed code is answered (no query string, a small ASCII form body
+without NUL; a typo is told so, paced or not). Each process remembers its own refusals:
+the first post after a restart, or to another worker, takes the full path.
 """
 
 from __future__ import annotations
@@ -42,7 +48,9 @@ SECONDS_HOLE = "\ue000seconds\ue000"
 _PATH = "/vote"
 _REFUSAL = "awards.paced_refusal"  # the WSGI environ key the view leaves its refusal under
 _MOST_BODY_BYTES = 4096  # a code form's post is a few hundred bytes
-_MOST_REMEMBERED = 4096
+# Each refusal holds its page (about 8 kB); a flood keeping its sessions needs one per
+# flood client that reaches this process. Past the bound the expired ones go, or all.
+_MOST_REMEMBERED = 1024
 _FORM = "application/x-www-form-urlencoded"
 
 
@@ -53,15 +61,16 @@ def fill(page: str, code: str | None, seconds: int | None = None) -> str:
     return page if seconds is None else page.replace(SECONDS_HOLE, str(seconds))
 
 
-def remember_refusal(page: str, session_seconds: float) -> None:
+def remember_refusal(page: str, until: float) -> None:
     """Offer this request's refusal (the code page with its holes for the code and the
-    seconds) to the middleware, for the ``session_seconds`` its session must wait."""
-    request.environ[_REFUSAL] = (time.monotonic() + session_seconds, page)
+    seconds) to the middleware, until the ``time.monotonic()`` its session's wait ends."""
+    request.environ[_REFUSAL] = (until, page)
 
 
 @dataclass(frozen=True)
 class _Refusal:
     until: float  # time.monotonic() when the session may try again
+    languages: str  # the Accept-Language it was answered for
     status: str
     headers: tuple[tuple[str, str], ...]  # all but Content-Length
     page: str
@@ -78,6 +87,8 @@ class PacedSessions:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
+        """A remembered refusal for this post's session, or the application's answer
+        (remembered when the application offers it)."""
         if (environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != _PATH
                 or environ.get("QUERY_STRING")):
             return self.app(environ, start_response)
@@ -89,7 +100,7 @@ class PacedSessions:
             left = refusal.until - time.monotonic()
             if left <= 0:
                 self.refusals.pop(cookie, None)
-            else:
+            elif refusal.languages == environ.get("HTTP_ACCEPT_LANGUAGE", ""):
                 code = _typed_code(environ)
                 if code is not None:
                     body = fill(refusal.page, code, max(1, math.ceil(left))).encode()
@@ -100,6 +111,8 @@ class PacedSessions:
 
     def _answer_and_remember(self, cookie: str, environ: dict[str, Any],
                              start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """The application's answer, unchanged; a refusal it offers (a 429 that sets no
+        cookie) is remembered under ``cookie``."""
         answered: list[Any] = []
 
         def capture(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
@@ -112,7 +125,7 @@ class PacedSessions:
             status, headers = answered
             if not any(name.lower() == "set-cookie" for name, _value in headers):
                 self._remember(cookie, _Refusal(
-                    offered[0], status,
+                    offered[0], environ.get("HTTP_ACCEPT_LANGUAGE", ""), status,
                     tuple((n, v) for n, v in headers if n.lower() != "content-length"),
                     offered[1]))
         return body
@@ -134,15 +147,14 @@ def _typed_code(environ: dict[str, Any]) -> str | None:
     the application."""
     if not environ.get("CONTENT_TYPE", "").startswith(_FORM):
         return None
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or "")
-    except ValueError:
+    length = environ.get("CONTENT_LENGTH", "")
+    if not (length.isascii() and length.isdigit()) or int(length) > _MOST_BODY_BYTES:
         return None
-    if not 0 <= length <= _MOST_BODY_BYTES:
-        return None
-    body = environ["wsgi.input"].read(length)
+    body = environ["wsgi.input"].read(int(length))
     environ["wsgi.input"] = io.BytesIO(body)
-    text = body.decode("latin-1")
+    if not body.isascii():
+        return None  # browsers percent-encode a form: the application answers the rest
+    text = body.decode("ascii")
     if "%00" in text or "\x00" in text:
         return None  # the application's guard answers it
     fields = urllib.parse.parse_qs(text, keep_blank_values=True, encoding="utf-8",

@@ -89,8 +89,8 @@ def start():
         if status == 303:
             return redirect(url_for(".ballot"), code=303)
         page = _code_page(form)
-        if pace is not None and pace.session_seconds > 0:
-            remember_refusal(page, pace.session_seconds)
+        if pace is not None and pace.session_until is not None:
+            remember_refusal(page, pace.session_until)
         return fill(page, form.code.data, pace.seconds if pace else None), status
     return fill(_code_page(form), form.code.data)
 
