@@ -7,7 +7,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLASK_APP := app
 
-.PHONY: install run test lint-imports test-sqlite test-postgres translations extract-messages bench clean
+.PHONY: install run test lint-imports test-sqlite test-postgres screenshots translations extract-messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -51,6 +51,12 @@ test-sqlite:
 
 test-postgres:
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PYTEST)
+
+# The browser tests, saving each page they check (phone, tablet, desktop; English and 中文)
+# under screenshots/ for people to look at.
+screenshots: install
+	rm -rf screenshots
+	AWARDS_SHOTS=$(CURDIR)/screenshots $(PYTEST) tests/browser
 
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o awards/translations/messages.pot .

@@ -281,7 +281,6 @@ def test_an_error_answer_to_an_autosave_leaves_the_fields_and_keeps_the_text(
 
 def test_attachments_upload_and_remove_in_place_on_a_tablet(new_page, make_user,
                                                             entries_open, tmp_path):
-    import os
     from pathlib import Path
 
     from PIL import Image
@@ -312,9 +311,7 @@ def test_attachments_upload_and_remove_in_place_on_a_tablet(new_page, make_user,
     expect(page.locator("#title")).to_have_value("更快捷的牌照續期服務")  # the page stayed
     expect(page.locator("#version")).to_have_value("1")
     box.scroll_into_view_if_needed()
-    folder = Path(os.environ.get("AWARDS_SHOTS", "/tmp/shots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / "entry-attachments-tablet-zh.png"))
+    shot(page, "entry-attachments-tablet-zh", end=False)
     with page.expect_download() as download:
         box.get_by_role("link", name=report.name).click()
     assert download.value.suggested_filename == report.name
@@ -324,7 +321,7 @@ def test_attachments_upload_and_remove_in_place_on_a_tablet(new_page, make_user,
     expect(box.locator("tbody tr")).to_have_count(1)
     page.set_viewport_size({"width": 390, "height": 844})
     box.scroll_into_view_if_needed()
-    page.screenshot(path=str(folder / "entry-attachments-phone-zh.png"))
+    shot(page, "entry-attachments-phone-zh", end=False)
 
 
 def test_the_time_left_counts_down_on_the_page(new_page, make_user, campaign):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,11 +15,10 @@ from sqlalchemy import select
 
 from ..conftest import PASSWORD
 from ..judging.conftest import campaign_config, judging  # noqa: F401
-from .helpers import translator
+from .helpers import shot, translator
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots-cards")
 LANDSCAPE = {"viewport": {"width": 1024, "height": 768}, "has_touch": True,
              "device_scale_factor": 1}
 PORTRAIT = {"viewport": {"width": 768, "height": 1024}, "has_touch": True,
@@ -168,11 +166,8 @@ def test_screenshots_of_the_judge_pages(new_page, judging, lang, orientation):
         zh("%(done)s of %(total)s submitted").replace("%(done)s", "0").replace(
             "%(total)s", "3"))
     size = f"{device['viewport']['width']}x{device['viewport']['height']}"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{lang}-judge-home-{size}.png"), full_page=True)
+    shot(page, f"cards-{lang}-judge-home-{size}", full_page=True)
     page.goto(CARD)
     tap(page, "pledges", 7)
     expect(page.locator("#save-status")).to_have_text(zh("Saved"))
-    page.screenshot(path=str(SHOTS / f"{lang}-scorecard-{size}.png"))
-    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-    page.screenshot(path=str(SHOTS / f"{lang}-scorecard-{size}-end.png"))
+    shot(page, f"cards-{lang}-scorecard-{size}")
