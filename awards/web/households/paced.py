@@ -17,14 +17,14 @@ Only a wait the session's own failures impose in full is remembered (not one its
 or network imposes, or lengthens: the same browser may try at once from elsewhere, and the
 seconds it is told are the application's). A remembered session that then moves to an
 address whose wait ends later is told its own wait first, and the rest by the application
-once that has passed: never a longer wait than the application's. It is remembered only
-for the language the browser asked for
-(``Accept-Language``; a language chosen on the site is in the cookie). Answers that set a
-cookie are not remembered: a session made permanent by choosing a language gets a fresh
-cookie with every answer, so its refusals always take the full path. Only a plain post of
-the code form with a well-formed code is answered (no query string, a small ASCII form body
-without NUL; a typo is told so, paced or not). Each process remembers its own refusals:
-the first post after a restart, or to another worker, takes the full path.
+once that has passed: never a longer wait than the application's. A refusal is replayed
+only to the languages the browser asked for when it was given (``Accept-Language``; a
+language chosen on the site is in the cookie). Answers that set a cookie are not
+remembered: a session made permanent by choosing a language gets a fresh cookie with every
+answer, so its refusals always take the full path. Only a plain post of the code form with
+a well-formed code is answered (no query string, a small ASCII form body without NUL; a
+typo is told so, paced or not). Each process remembers its own refusals: the first post
+after a restart, or to another worker, takes the full path.
 """
 
 from __future__ import annotations
