@@ -31,11 +31,9 @@ from awards.voting import abuse
 from awards.voting.codes import code_hmac, format_code, generate_code, normalise_code
 from awards.voting.households import pepper
 
-from ..conftest import MINIMAL_CONFIG, open_the_vote_now
+from ..conftest import MINIMAL_CONFIG, TOKEN, open_the_vote_now
 from ..live import HttpSession, LiveServer
 from .test_abuse_and_pages import browser
-
-TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
 def in_request(app, address: str):

@@ -23,6 +23,7 @@ from awards.voting import abuse
 from awards.voting.codes import format_code, generate_code
 from awards.web.households import paced
 
+from ..conftest import TOKEN
 from ..deployed import ROOT, Gunicorn
 from .test_abuse_and_pages import browser
 
@@ -229,7 +230,7 @@ class KeptAliveBrowser:
         text = response.read().decode()
         if response.getheader("Set-Cookie"):
             self.cookie = response.getheader("Set-Cookie").split(";", 1)[0]
-        if match := re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', text):
+        if match := TOKEN.search(text):
             self.token = match.group(1)
         return response.status, text, response.getheader("Location")
 
