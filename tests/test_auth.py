@@ -1,5 +1,6 @@
 """Sign-in, roles, rate limits and invitations."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -124,6 +125,30 @@ def test_an_invitation_cannot_claim_a_judge_account_waiting_for_its_own(client, 
     j01 = db.session.scalar(select(User).where(User.username == "j01"))
     assert j01.active is False
     assert db.session.scalar(select(Invitation.used_at)) is None  # still usable
+
+
+def test_a_judge_created_by_the_config_has_no_password_until_invited(client, campaign,
+                                                                      monkeypatch):
+    """No password opens the account, not even the stored marker itself, and refusing it
+    costs a full hash check as a wrong password does (timing does not tell such accounts
+    apart)."""
+    from awards.accounts import services
+    from awards.models.users import UNUSABLE_PASSWORD
+
+    j01 = db.session.scalar(select(User).where(User.username == "j01"))
+    assert j01.password_hash == UNUSABLE_PASSWORD and not j01.has_usable_password
+    assert not j01.check_password(UNUSABLE_PASSWORD) and not j01.check_password("")
+    checks = []
+    real = services.check_password_hash
+    monkeypatch.setattr(services, "check_password_hash",
+                        lambda stored, given: checks.append(stored) or real(stored, given))
+    j01.active = True
+    db.session.commit()
+    for attempt in (UNUSABLE_PASSWORD, "a long password 1"):
+        assert client.signin("j01", attempt).status_code == 200
+    assert len(checks) == 2 and UNUSABLE_PASSWORD not in checks
+    assert [json.loads(e.data)["reason"] for e in chain_events(SYSTEM_CHAIN)
+            if e.action == "staff_signin_failed"] == ["wrong_password"] * 2
 
 
 def test_a_named_invitation_activates_that_judge(client, campaign, app):

@@ -152,6 +152,9 @@ def _check_credentials(name: str, password: str) -> tuple[User | None, str]:
     if user is None:
         check_password_hash(_dummy_hash(), password)
         return None, "unknown_user"
+    if not user.has_usable_password:
+        check_password_hash(_dummy_hash(), password)  # as long as a real check takes
+        return None, "wrong_password"
     if not user.check_password(password):
         return None, "wrong_password"
     if not user.active:
@@ -327,7 +330,7 @@ def create_password_reset(username: str, *, actor: str, days: int = RESET_DAYS) 
     db.session.execute(update(Invitation).where(
         Invitation.purpose == "reset", Invitation.username == user.username,
         Invitation.used_at.is_(None)).values(used_at=now))
-    user.set_password(secrets.token_urlsafe(32))  # nobody knows it: the old one is void
+    user.set_unusable_password()  # the old password is void until the link is used
     ended = revoke_user_sessions(user.id)
     token = secrets.token_urlsafe(24)
     issuer = db.session.scalar(select(User.id).where(User.username == actor))

@@ -232,7 +232,7 @@ def _sync_judges(campaign: Campaign, spec: CampaignSpec) -> list[str]:
         if user is None:
             user = User(username=item.username, name=item.name, role="judge", active=False,
                         department_code=item.affiliations[0] if item.affiliations else None)
-            user.set_password(secrets.token_urlsafe(32))
+            user.set_unusable_password()
             db.session.add(user)
             notes.append(f"judge account '{item.username}' created inactive: send an invitation")
         elif user.role != "judge":

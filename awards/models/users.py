@@ -13,6 +13,10 @@ from awards.extensions import db
 from awards.models.base import utcnow
 
 ROLES = ("organiser", "coordinator", "judge", "auditor")
+# The hash of an account nobody may sign in to yet (a judge created by a campaign config, an
+# account whose password reset is pending): no password hashes to it, and storing it costs
+# nothing, where hashing a random secret costs a full key derivation.
+UNUSABLE_PASSWORD = "!"
 
 
 class User(UserMixin, db.Model):
@@ -32,8 +36,16 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
+    def set_unusable_password(self) -> None:
+        """No password opens this account until one is set (invitation, reset, command)."""
+        self.password_hash = UNUSABLE_PASSWORD
+
+    @property
+    def has_usable_password(self) -> bool:
+        return self.password_hash != UNUSABLE_PASSWORD
+
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return self.has_usable_password and check_password_hash(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
