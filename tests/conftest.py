@@ -7,8 +7,13 @@ whose tables are created once per session and truncated after each test. CSRF st
 On SQLite the fresh file is a copy of a snapshot prepared once per session (per xdist
 worker): the empty schema, or, for a test that asks for a registered campaign fixture such
 as the audit tests' ``published``, that whole campaign with its export files (see
-:func:`register_snapshot`). Each test still gets its own pristine copy. On PostgreSQL those
-fixtures build their campaign in every test, as before.
+:func:`register_snapshot`; a :class:`Recipe` keeps one per campaign config). Each test
+still gets its own pristine copy. On PostgreSQL those fixtures build their campaign in
+every test, as before.
+
+Each worker keeps one app per database and gives it back to every test as it was made:
+its configuration, its WSGI stack and its per-app caches reset, its database replaced
+(see :func:`made_app`). A test that adds routes is marked ``fresh_app`` and gets its own.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask import g
+from flask import Flask, g
 from flask.testing import FlaskClient
 from hypothesis import settings
 from sqlalchemy import text
@@ -144,11 +149,15 @@ class Snapshot:
     folder: Path
     value: object = None
 
-    def copy_to(self, folder: Path) -> None:
+    def copy_to(self, database: Path, exports: Path) -> None:
+        """The database file to ``database`` (replacing any file and write-ahead log
+        there), the exports folder to ``exports``."""
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
         for path in self.folder.glob("test.db*"):  # the file and any write-ahead log
-            shutil.copyfile(path, folder / path.name)
+            shutil.copyfile(path, database.with_name(database.name + path.name[7:]))
         if (self.folder / "exports").exists():
-            shutil.copytree(self.folder / "exports", folder / "exports")
+            shutil.copytree(self.folder / "exports", exports)
 
 
 def forget_process_state() -> None:
@@ -170,23 +179,40 @@ def prepare_snapshot(folder: Path, name: str, build: Callable[[], object]) -> Sn
     return Snapshot(name, folder, value)
 
 
+class Recipe:
+    """Snapshots of one recipe, one per text of the fixture ``by`` (a campaign's config),
+    each prepared when a test first asks for it. A session fixture may return one in place
+    of a :class:`Snapshot`."""
+
+    def __init__(self, tmp_path_factory, name: str, build: Callable[[str], object],
+                 by: str = "config_text"):
+        self.tmp_path_factory, self.name, self.build, self.by = tmp_path_factory, name, build, by
+        self.made: dict[str, Snapshot] = {}
+
+    def snapshot(self, request: pytest.FixtureRequest) -> Snapshot:
+        text = request.getfixturevalue(self.by)
+        if text not in self.made:
+            self.made[text] = prepare_snapshot(self.tmp_path_factory.mktemp(self.name),
+                                               self.name, lambda: self.build(text))
+        return self.made[text]
+
+
 @dataclass(frozen=True)
 class Registered:
-    snapshot_fixture: str                  # session scope, returns a Snapshot
+    snapshot_fixture: str                  # session scope, returns a Snapshot or a Recipe
     covers: frozenset[str]                 # fixtures it depends on, prepared with it
-    applies: Callable[[pytest.FixtureRequest], bool] | None = None  # e.g. default config
 
 
 SNAPSHOTS: dict[str, Registered] = {}
 RESTORED = pytest.StashKey[Snapshot]()
 
 
-def register_snapshot(fixture: str, snapshot_fixture: str, covers: tuple[str, ...] = (),
-                      applies: Callable[[pytest.FixtureRequest], bool] | None = None) -> None:
+def register_snapshot(fixture: str, snapshot_fixture: str, covers: tuple[str, ...] = ()
+                      ) -> None:
     """Declare that ``snapshot_fixture`` prepares what the function fixture ``fixture`` (and
     the ``covers`` it depends on) would build; a test using ``fixture`` on SQLite then
-    starts from a copy of it, unless ``applies`` says the test changed the recipe."""
-    SNAPSHOTS[fixture] = Registered(snapshot_fixture, frozenset(covers), applies)
+    starts from a copy of it."""
+    SNAPSHOTS[fixture] = Registered(snapshot_fixture, frozenset(covers))
 
 
 def snapshot_fixture_for(request: pytest.FixtureRequest) -> str:
@@ -197,10 +223,7 @@ def snapshot_fixture_for(request: pytest.FixtureRequest) -> str:
     top = [name for name in used if name not in covered]
     if len(top) != 1:
         return "empty_snapshot"
-    registered = SNAPSHOTS[top[0]]
-    if registered.applies is not None and not registered.applies(request):
-        return "empty_snapshot"
-    return registered.snapshot_fixture
+    return SNAPSHOTS[top[0]].snapshot_fixture
 
 
 def restored(request, *names: str):
@@ -215,8 +238,70 @@ def empty_snapshot(tmp_path_factory) -> Snapshot:
     return prepare_snapshot(tmp_path_factory.mktemp("empty"), "empty", lambda: None)
 
 
+@dataclass
+class Reusable:
+    """An app kept for the tests of one xdist worker and database, and what a test may
+    change in it, as it was made."""
+
+    app: Flask
+    config: dict
+    wsgi_app: Callable
+    extensions: frozenset[str]
+    shape: tuple
+    storage: object  # the rate limiter's store, which the last app made replaces
+
+
+REUSABLE: dict[str, Reusable] = {}
+
+
+def app_shape(app: Flask) -> tuple:
+    """What only building an app sets: its routes and request hooks."""
+    return (len(list(app.url_map.iter_rules())), len(app.view_functions),
+            *(sum(map(len, hooks.values())) for hooks in (
+                app.before_request_funcs, app.after_request_funcs,
+                app.teardown_request_funcs, app.error_handler_spec)))
+
+
+def made_app(config: dict, fresh: bool) -> Flask:
+    """An app for ``config``: the worker's app for its database, back as it was made but
+    for ``config``'s folders, unless ``fresh`` (the test adds routes) or another app has
+    been made since (the rate limiter follows the last app made).
+
+    Making an app compiles its ~80 URL rules (≈ 30 ms), and a new app compiles its
+    templates and SQL statements again: together a quarter of the suite's time outside
+    the browser when every test made its own."""
+    key = config["SQLALCHEMY_DATABASE_URI"]
+    held = None if fresh else REUSABLE.get(key)
+    if held is not None and held.storage is limiter.storage and app_shape(held.app) == held.shape:
+        app = held.app
+        app.config.clear()
+        app.config.update(held.config, **config)
+        app.wsgi_app = held.wsgi_app  # type: ignore[method-assign]
+        held.wsgi_app.refusals.clear()  # the paced sessions' remembered refusals
+        for name in set(app.extensions) - held.extensions:  # caches and the job queue
+            del app.extensions[name]
+        return app
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    if not fresh:
+        REUSABLE[key] = Reusable(app, dict(app.config), app.wsgi_app, frozenset(app.extensions),
+                                 app_shape(app), limiter.storage)
+    return app
+
+
+@pytest.fixture(scope="session")
+def worker_folder(tmp_path_factory) -> Path:
+    """Where the worker's reused app keeps its SQLite file."""
+    return tmp_path_factory.mktemp("app")
+
+
 @pytest.fixture
-def app(request, database_url, tmp_path):
+def app(request, database_url, tmp_path, worker_folder):
+    """The app, its database as the test's fixtures expect (on SQLite a copy of a prepared
+    snapshot, on PostgreSQL emptied after each test), exports under ``tmp_path``. Tests
+    marked ``fresh_app`` (they add routes) get an app of their own."""
+    folders = {"EXPORTS_DIR": str(tmp_path / "exports"),
+               "ATTACHMENTS_DIR": str(tmp_path / "attachments")}
     if database_url is None:
         try:
             snapshot = request.getfixturevalue(snapshot_fixture_for(request))
@@ -224,16 +309,18 @@ def app(request, database_url, tmp_path):
             # A fixture of a registered name defined elsewhere, where the snapshot is not
             # visible: that test builds its own data, from the empty schema.
             snapshot = request.getfixturevalue("empty_snapshot")
-        snapshot.copy_to(tmp_path)
+        if isinstance(snapshot, Recipe):
+            snapshot = snapshot.snapshot(request)
+        fresh = request.node.get_closest_marker("fresh_app") is not None
+        database = (tmp_path if fresh else worker_folder) / "test.db"
+        snapshot.copy_to(database, tmp_path / "exports")
         request.node.stash[RESTORED] = snapshot
-        config = app_config(tmp_path / "test.db", tmp_path / "exports")
+        config = {**app_config(database, tmp_path / "exports"), **folders}
     else:
+        fresh = request.node.get_closest_marker("fresh_app") is not None
         config = {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
-                  "RATELIMIT_STORAGE_URI": "memory://",
-                  "EXPORTS_DIR": str(tmp_path / "exports"),
-                  "ATTACHMENTS_DIR": str(tmp_path / "attachments")}
-    app = create_app(config)
-    app.test_client_class = IsolatedClient
+                  "RATELIMIT_STORAGE_URI": "memory://", **folders}
+    app = made_app(config, fresh)
     with app.app_context():
         yield app
         db.session.remove()

@@ -14,6 +14,8 @@ from awards.web.access import campaign_or_404, roles
 
 from .conftest import MINIMAL_CONFIG, PASSWORD, CsrfClient
 
+pytestmark = pytest.mark.fresh_app  # its campaigns come with a probe route
+
 OTHER_CONFIG = (MINIMAL_CONFIG.replace('slug = "csea-test"', 'slug = "other"')
                 .replace('code = "D"', 'code = "E"'))
 

@@ -8,6 +8,7 @@ from awards.config import ConfigError
 from awards.web.access import MissingAccessRule, check_access_rules, public, roles
 
 
+@pytest.mark.fresh_app
 def test_route_without_access_rule_stops_start(app):
     @app.route("/forgotten")
     def forgotten():
@@ -37,6 +38,7 @@ def test_every_registered_route_declares_a_rule(app):
             assert hasattr(view, "_access_rule"), endpoint
 
 
+@pytest.mark.fresh_app
 def test_declared_rules_pass(app):
     @app.route("/open")
     @public

@@ -10,6 +10,7 @@ import pkgutil
 import re
 from pathlib import Path
 
+import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -81,6 +82,7 @@ def test_a_frozen_change_reads_in_chinese_and_is_audited(client, organiser, camp
     assert len(refused) == 1 and '"change":"frame"' in refused[0].data
 
 
+@pytest.mark.fresh_app
 def test_the_error_module_answers_a_refusal_in_chinese(app, client, organiser, campaign):
     @app.route("/test-frozen")
     @public

@@ -23,7 +23,14 @@ from playwright.sync_api import (
 
 from ..conftest import MINIMAL_CONFIG
 from ..live import LiveServer
-from ..voting.conftest import letters, open_campaign, sampled_campaign  # noqa: F401
+from ..voting.conftest import (  # noqa: F401
+    letters,
+    letters_snapshot,
+    open_campaign,
+    open_snapshot,
+    sampled_campaign,
+    sampled_snapshot,
+)
 from .helpers import CHROMIUM, CHROMIUM_ARGS, DEPARTMENTS, LOCALES, PHONE, TIMEOUT_MS
 
 

@@ -16,8 +16,7 @@ from awards.voting.households import draw_campaign_sample, import_frame, issue_c
 
 from ..conftest import (
     MINIMAL_CONFIG,
-    Snapshot,
-    prepare_snapshot,
+    Recipe,
     register_snapshot,
     restored,
 )
@@ -70,43 +69,38 @@ def issue(campaign) -> list:
     return delivered
 
 
-def build_open() -> tuple[int, list]:
-    campaign = build_sampled(default_config_text())
+def build_open(text: str) -> tuple[int, list]:
+    campaign = build_sampled(text)
     delivered = issue(campaign)
     open_voting(campaign)
     return campaign.id, delivered
 
 
+def build_letters(text: str) -> tuple[int, list]:
+    campaign = build_sampled(text)
+    return campaign.id, issue(campaign)
+
+
+# Prepared once per worker for each campaign config the tests use (``config_text``).
 @pytest.fixture(scope="session")
-def sampled_snapshot(tmp_path_factory) -> Snapshot:
-    return prepare_snapshot(tmp_path_factory.mktemp("sampled"), "sampled_campaign",
-                            lambda: (build_sampled(default_config_text()).id, None))
-
-
-@pytest.fixture(scope="session")
-def letters_snapshot(tmp_path_factory) -> Snapshot:
-    def build():
-        campaign = build_sampled(default_config_text())
-        return campaign.id, issue(campaign)
-
-    return prepare_snapshot(tmp_path_factory.mktemp("letters"), "letters", build)
+def sampled_snapshot(tmp_path_factory) -> Recipe:
+    return Recipe(tmp_path_factory, "sampled_campaign",
+                  lambda text: (build_sampled(text).id, None))
 
 
 @pytest.fixture(scope="session")
-def open_snapshot(tmp_path_factory) -> Snapshot:
-    return prepare_snapshot(tmp_path_factory.mktemp("open"), "open_campaign", build_open)
+def letters_snapshot(tmp_path_factory) -> Recipe:
+    return Recipe(tmp_path_factory, "letters", build_letters)
 
 
-def default_config(request) -> bool:
-    """Snapshots hold the default campaign: a test that changes ``config_text`` builds."""
-    return request.getfixturevalue("config_text") == default_config_text()
+@pytest.fixture(scope="session")
+def open_snapshot(tmp_path_factory) -> Recipe:
+    return Recipe(tmp_path_factory, "open_campaign", build_open)
 
 
-register_snapshot("sampled_campaign", "sampled_snapshot", applies=default_config)
-register_snapshot("letters", "letters_snapshot", covers=("sampled_campaign",),
-                  applies=default_config)
-register_snapshot("open_campaign", "open_snapshot", covers=("sampled_campaign", "letters"),
-                  applies=default_config)
+register_snapshot("sampled_campaign", "sampled_snapshot")
+register_snapshot("letters", "letters_snapshot", covers=("sampled_campaign",))
+register_snapshot("open_campaign", "open_snapshot", covers=("sampled_campaign", "letters"))
 
 
 @pytest.fixture
@@ -114,7 +108,9 @@ def sampled_campaign(app, config_text, request):
     value = restored(request, "sampled_campaign", "letters", "open_campaign")
     if value is None:
         return build_sampled(config_text)
-    return db.session.get(Campaign, value[0])
+    campaign = db.session.get(Campaign, value[0])
+    db.session.commit()  # no transaction left open, as after building (SQLite's write lock)
+    return campaign
 
 
 @pytest.fixture
