@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from awards.audit.service import chain_events
 from awards.extensions import db
@@ -101,6 +102,10 @@ def test_users_create_command(runner, tmp_path):
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.username == "cora"))
     assert user.check_password("a long enough password")
+    # The app's own hash (the suite's accounts use a cheaper one): werkzeug's default
+    # method at its default cost.
+    method = user.password_hash.split("$")[0]
+    assert method == generate_password_hash("x").split("$")[0] and method.startswith("scrypt:")
 
 
 def test_users_create_refuses_coordinator_without_department(runner, tmp_path):
