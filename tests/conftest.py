@@ -18,6 +18,7 @@ its configuration, its WSGI stack and its per-app caches reset, its database rep
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -248,18 +249,24 @@ class Reusable:
     wsgi_app: Callable
     extensions: frozenset[str]
     shape: tuple
-    storage: object  # the rate limiter's store, which the last app made replaces
+    limiter: tuple  # the rate limiter's store and switch, which the last app made sets
 
 
 REUSABLE: dict[str, Reusable] = {}
 
 
 def app_shape(app: Flask) -> tuple:
-    """What only building an app sets: its routes and request hooks."""
+    """What only building an app sets: its routes, hooks, error handlers and template
+    helpers."""
+    hooks = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs,
+             app.template_context_processors, app.url_value_preprocessors,
+             app.url_default_functions)
     return (len(list(app.url_map.iter_rules())), len(app.view_functions),
-            *(sum(map(len, hooks.values())) for hooks in (
-                app.before_request_funcs, app.after_request_funcs,
-                app.teardown_request_funcs, app.error_handler_spec)))
+            *(sum(map(len, by_blueprint.values())) for by_blueprint in hooks),
+            sum(len(handlers) for by_code in app.error_handler_spec.values()
+                for handlers in by_code.values()),
+            len(app.teardown_appcontext_funcs), len(app.jinja_env.filters),
+            len(app.jinja_env.globals))
 
 
 def made_app(config: dict, fresh: bool) -> Flask:
@@ -272,10 +279,11 @@ def made_app(config: dict, fresh: bool) -> Flask:
     the browser when every test made its own."""
     key = config["SQLALCHEMY_DATABASE_URI"]
     held = None if fresh else REUSABLE.get(key)
-    if held is not None and held.storage is limiter.storage and app_shape(held.app) == held.shape:
+    if (held is not None and held.limiter == (limiter.storage, limiter.enabled)
+            and app_shape(held.app) == held.shape):
         app = held.app
         app.config.clear()
-        app.config.update(held.config, **config)
+        app.config.update(copy.deepcopy(held.config), **config)
         app.wsgi_app = held.wsgi_app  # type: ignore[method-assign]
         held.wsgi_app.refusals.clear()  # the paced sessions' remembered refusals
         for name in set(app.extensions) - held.extensions:  # caches and the job queue
@@ -284,8 +292,9 @@ def made_app(config: dict, fresh: bool) -> Flask:
     app = create_app(config)
     app.test_client_class = IsolatedClient
     if not fresh:
-        REUSABLE[key] = Reusable(app, dict(app.config), app.wsgi_app, frozenset(app.extensions),
-                                 app_shape(app), limiter.storage)
+        REUSABLE[key] = Reusable(app, copy.deepcopy(dict(app.config)), app.wsgi_app,
+                                 frozenset(app.extensions), app_shape(app),
+                                 (limiter.storage, limiter.enabled))
     return app
 
 

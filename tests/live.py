@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
+import socket
 import ssl
 import threading
 import urllib.error
@@ -12,16 +13,52 @@ import urllib.request
 from dataclasses import dataclass
 from email.message import Message
 
-from werkzeug.serving import make_server
+from werkzeug.serving import ThreadedWSGIServer
 
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
+class _Server(ThreadedWSGIServer):
+    """Werkzeug's threaded server, keeping each open connection and the thread serving it,
+    so that stopping the server can end them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connections: dict[threading.Thread, socket.socket] = {}
+
+    def process_request(self, request, client_address) -> None:
+        thread = threading.Thread(target=self._serve, args=(request, client_address),
+                                  daemon=True)
+        self.connections[thread] = request
+        thread.start()
+
+    def _serve(self, request, client_address) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            self.connections.pop(threading.current_thread(), None)
+
+    def end_connections(self, timeout: float) -> list[threading.Thread]:
+        """Close every open connection (a kept-alive one would otherwise be served on) and
+        wait for their threads; returns those still running."""
+        held = list(self.connections.items())
+        for _thread, connection in held:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for thread, _connection in held:
+            thread.join(timeout=timeout)
+        return [thread for thread, _connection in held if thread.is_alive()]
+
+
 class LiveServer:
-    """Serves ``app`` on 127.0.0.1 with one thread per request until stopped."""
+    """Serves ``app`` on 127.0.0.1 with one thread per connection until stopped. Stopping
+    ends every connection and waits for its thread: tests share their app, so nothing of
+    one test's server may go on serving into the next test."""
 
     def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = _Server("127.0.0.1", 0, app)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -38,6 +75,10 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.thread.join(timeout=10)
+        running = self.server.end_connections(timeout=30)
+        self.server.server_close()
+        if exc[0] is None:  # a failing test's own error comes first
+            assert not running, f"{len(running)} request(s) still running after the server stopped"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
