@@ -150,13 +150,13 @@ class Snapshot:
     folder: Path
     value: object = None
 
-    def copy_to(self, database: Path, exports: Path) -> None:
-        """The database file to ``database`` (replacing any file and write-ahead log
-        there), the exports folder to ``exports``."""
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    def copy_to(self, folder: Path, exports: Path) -> None:
+        """The database file to ``folder`` (replacing the file and write-ahead log there),
+        the exports folder to ``exports``."""
+        for path in folder.glob("test.db*"):
+            path.unlink()
         for path in self.folder.glob("test.db*"):  # the file and any write-ahead log
-            shutil.copyfile(path, database.with_name(database.name + path.name[7:]))
+            shutil.copyfile(path, folder / path.name)
         if (self.folder / "exports").exists():
             shutil.copytree(self.folder / "exports", exports)
 
@@ -311,6 +311,7 @@ def app(request, database_url, tmp_path, worker_folder):
     marked ``fresh_app`` (they add routes) get an app of their own."""
     folders = {"EXPORTS_DIR": str(tmp_path / "exports"),
                "ATTACHMENTS_DIR": str(tmp_path / "attachments")}
+    fresh = request.node.get_closest_marker("fresh_app") is not None
     if database_url is None:
         try:
             snapshot = request.getfixturevalue(snapshot_fixture_for(request))
@@ -320,13 +321,11 @@ def app(request, database_url, tmp_path, worker_folder):
             snapshot = request.getfixturevalue("empty_snapshot")
         if isinstance(snapshot, Recipe):
             snapshot = snapshot.snapshot(request)
-        fresh = request.node.get_closest_marker("fresh_app") is not None
-        database = (tmp_path if fresh else worker_folder) / "test.db"
-        snapshot.copy_to(database, tmp_path / "exports")
+        folder = tmp_path if fresh else worker_folder
+        snapshot.copy_to(folder, tmp_path / "exports")
         request.node.stash[RESTORED] = snapshot
-        config = {**app_config(database, tmp_path / "exports"), **folders}
+        config = {**app_config(folder / "test.db", tmp_path / "exports"), **folders}
     else:
-        fresh = request.node.get_closest_marker("fresh_app") is not None
         config = {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
                   "RATELIMIT_STORAGE_URI": "memory://", **folders}
     app = made_app(config, fresh)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import re
 import socket
@@ -43,10 +44,8 @@ class _Server(ThreadedWSGIServer):
         wait for their threads; returns those still running."""
         held = list(self.connections.items())
         for _thread, connection in held:
-            try:
+            with contextlib.suppress(OSError):  # the client has closed it already
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         for thread, _connection in held:
             thread.join(timeout=timeout)
         return [thread for thread, _connection in held if thread.is_alive()]
